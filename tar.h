@@ -1,0 +1,193 @@
+/*
+ * tar.h - reading tar and gzip layers, writing one POSIX tar.
+ *
+ * Nothing here prints or exits: every function returns a status and, on
+ * failure, fills a struct tar_err that the caller turns into a message.
+ */
+#ifndef TARFLAT_TAR_H
+#define TARFLAT_TAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TAR_BLOCK 512
+
+/* Caps against hostile input (SPEC section 5). */
+#define TAR_MAX_NAME   (64 * 1024)       /* one GNU long name or link target */
+#define TAR_MAX_PAX    (1024 * 1024)     /* one pax extended header */
+#define TAR_MAX_EXT    64                /* chained extension headers per member */
+#define TAR_SPAN       (4u << 20)        /* gzip output between access points */
+
+/* The on-disk header, as POSIX ustar lays it out; GNU reuses prefix. */
+struct tar_header {
+	char name[100];     /*   0 */
+	char mode[8];       /* 100 */
+	char uid[8];        /* 108 */
+	char gid[8];        /* 116 */
+	char size[12];      /* 124 */
+	char mtime[12];     /* 136 */
+	char chksum[8];     /* 148 */
+	char typeflag;      /* 156 */
+	char linkname[100]; /* 157 */
+	char magic[6];      /* 257: "ustar\0" (POSIX) or "ustar " (GNU) */
+	char version[2];    /* 263: "00" (POSIX) or " \0" (GNU) */
+	char uname[32];     /* 265 */
+	char gname[32];     /* 297 */
+	char devmajor[8];   /* 329 */
+	char devminor[8];   /* 337 */
+	char prefix[155];   /* 345: GNU: atime 345, ctime 357, offset 369,
+	                     * longnames 381, sparse[4] 386, isextended 482,
+	                     * realsize 483 */
+	char pad[12];       /* 500 */
+};
+_Static_assert(sizeof(struct tar_header) == TAR_BLOCK, "tar header is one block");
+
+/* One data region of a sparse file: LEN bytes at OFF in the expanded file. */
+struct tar_span {
+	uint64_t off;
+	uint64_t len;
+};
+
+/*
+ * One member, parsed: extension headers (pax x/g/X, GNU L/K, old GNU sparse
+ * extensions, Solaris A) folded in. All strings are NUL-terminated and owned
+ * by the entry; tar_entry_free releases them.
+ */
+struct tar_entry {
+	char *name;         /* as stored: pax path, else GNU L, else prefix/name;
+	                     * not normalised */
+	char *linkname;     /* pax linkpath, else GNU K, else linkname; "" if none */
+	char *uname;        /* "" if none */
+	char *gname;
+	char type;          /* '0' regular (also for '\0', 'S', sparse pax),
+	                     * '1' hardlink, '2' symlink, '3' char, '4' block,
+	                     * '5' directory (also GNU 'D'), '6' fifo, '7'
+	                     * contiguous, anything else: unknown, has content */
+	uint32_t mode;      /* permission bits, 07777 */
+	uint64_t uid, gid;
+	int64_t mtime;      /* whole seconds (floor of a fractional pax mtime) */
+	uint32_t devmajor, devminor;
+	uint64_t size;      /* content size as extracted (sparse: expanded) */
+	uint64_t hdr_off;   /* offset of the member's first header, extension
+	                     * headers included, in the uncompressed stream */
+	uint64_t data_off;  /* offset of the stored content */
+	uint64_t data_len;  /* stored content bytes (== size unless sparse) */
+	struct tar_span *sparse; /* data regions in order, stored back to back
+	                          * from data_off; NULL when not sparse */
+	size_t nsparse;
+	/*
+	 * Per-file pax records to carry into the output, already serialised as
+	 * "LEN key=value\n" records, in input order, globals first: everything
+	 * but path, linkpath, size, uid, gid, uname, gname, GNU.sparse.*,
+	 * SCHILY.dev/ino/nlink/devmajor/devminor and an mtime with no fraction
+	 * (a fractional mtime is kept verbatim). NULL when there is none.
+	 */
+	char *pax;
+	size_t paxlen;
+};
+
+void tar_entry_free(struct tar_entry *e);
+
+/* What went wrong: OFF is the byte offset, in the uncompressed stream, of the
+ * member header being read (or of the failing byte for gzip errors). */
+struct tar_err {
+	uint64_t off;
+	char msg[256];
+};
+
+/*
+ * A warning that does not stop reading (an ignored pax record, trailing
+ * garbage after the gzip stream). The reader calls it; the caller prints.
+ */
+typedef void tar_warn_fn(void *ctx, uint64_t off, const char *msg);
+
+struct tar_in;
+
+/*
+ * tar_in_open: takes a seekable, readable FD (the caller spools pipes) and
+ * tells plain tar from gzip by content. zstd, xz, bzip2, lz4, lzip, lzma,
+ * compress(1) and 7z are refused by magic with a message naming the format
+ * and how to decompress it. Returns a reader or NULL with *err filled. The
+ * reader does not close FD. WARN may be NULL.
+ */
+struct tar_in *tar_in_open(int fd, tar_warn_fn *warn, void *ctx, struct tar_err *err);
+
+/* 1 if the layer is gzip, 0 if plain. */
+int tar_in_is_gzip(const struct tar_in *in);
+
+/*
+ * tar_next: reads the next member into *E (zeroed first; on success owned by
+ * the caller). Skips content (lseek for plain, inflate-and-discard for gzip)
+ * and, for gzip, records an access point every TAR_SPAN bytes of output.
+ * Returns 1 with an entry, 0 at the end of the archive (two zero blocks, or
+ * end of input at a header boundary; a gzip stream is still read to its end
+ * so its CRC and length are checked), -1 with *err filled.
+ */
+int tar_next(struct tar_in *in, struct tar_entry *e, struct tar_err *err);
+
+/*
+ * tar_read_content: copies LEN bytes of E's content, starting POS bytes into
+ * the (expanded) file, into BUF; holes of sparse files read as zeros. Works
+ * after indexing, in any order: plain layers use pread, gzip layers a forward
+ * cursor restarted from the nearest access point when it would have to go
+ * back or skip more than one span. Returns 0, or -1 with *err filled (a
+ * short read means the input changed since it was indexed).
+ */
+int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
+		     void *buf, size_t len, struct tar_err *err);
+
+/* tar_in_unchanged: 1 if the file still has the size and mtime it had when
+ * opened, 0 otherwise. */
+int tar_in_unchanged(const struct tar_in *in);
+
+/* Frees the reader, its cursor and access points; does not close the fd. */
+void tar_in_close(struct tar_in *in);
+
+/*
+ * Writing. A struct tar_out buffers whole blocks and writes in large chunks.
+ * All functions return 0, or -1 with errno set by the failing write.
+ */
+struct tar_out {
+	int fd;
+	unsigned char *buf;
+	size_t len, cap;
+	uint64_t written;   /* bytes handed to write(2) so far */
+};
+
+int tar_out_init(struct tar_out *o, int fd);
+
+/*
+ * tar_write_header: writes E as one member header: a pax 'x' header first
+ * when a value does not fit its ustar field (name, linkname, size >= 8 GiB,
+ * uid/gid > 07777777, mtime < 0 or > 077777777777, uname/gname > 31 bytes,
+ * device numbers > 07777777) or when E->pax has records, then the ustar
+ * header. Uses E->name (a directory's name gets a trailing '/'),
+ * E->linkname, E->type ('0','1','2','3','4','5','6' only), mode, ids,
+ * names, mtime, devices and E->size (taken as 0 unless type is '0'). The
+ * pax header is named DIR/PaxHeaders/BASE after E->name, so the bytes
+ * depend only on E.
+ */
+int tar_write_header(struct tar_out *o, const struct tar_entry *e);
+
+/* tar_write_data: appends content bytes; tar_write_pad: zeros up to the next
+ * block boundary after SIZE content bytes. */
+int tar_write_data(struct tar_out *o, const void *buf, size_t len);
+int tar_write_pad(struct tar_out *o, uint64_t size);
+
+/* tar_write_end: two zero blocks, then flushes. */
+int tar_write_end(struct tar_out *o);
+int tar_out_flush(struct tar_out *o);
+void tar_out_free(struct tar_out *o);
+
+/*
+ * Numeric fields: the only two functions that touch them.
+ * tar_get_num: reads an octal (space/NUL padded or terminated, leading
+ * spaces allowed) or base-256 field of LEN bytes. Returns 0, or -1 on
+ * garbage or overflow. An all-NUL or all-space field reads as 0.
+ * tar_put_num: writes V as octal filling LEN-1 digits and a NUL; returns -1
+ * when it does not fit (the caller adds a pax record).
+ */
+int tar_get_num(const char *field, size_t len, int64_t *v);
+int tar_put_num(char *field, size_t len, uint64_t v);
+
+#endif
