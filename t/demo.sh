@@ -1,0 +1,132 @@
+#!/bin/sh
+# t/demo.sh - flatten a small example image: the go-containerregistry
+# issue-977 reproducer.
+#
+#   FROM alpine              layer 1: a tiny base, bin -> usr/bin
+#   RUN apk add git          layer 2: usr/bin/git and hardlinks to it
+#   RUN rm /usr/bin/git      layer 3: usr/bin/.wh.git
+#
+# A flattener that walks the layers newest-first and drops what later layers
+# delete loses usr/bin/git, and the surviving links in usr/libexec/git-core
+# then point at nothing. tarflat keeps the inode and writes its content under
+# the first surviving name.
+#
+# Run from the repository top after `make` (or run `make demo`): sh t/demo.sh
+# Works as root and as an ordinary user; exits non-zero if anything fails.
+# Files go to t/trash/demo/. TARFLAT overrides the binary (default ./tarflat).
+set -eu
+export LC_ALL=C TZ=UTC
+umask 022
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+tarflat=${TARFLAT:-./tarflat}
+d=t/trash/demo
+
+fail() {
+	echo "demo: FAILED: $*" >&2
+	exit 1
+}
+
+run() { # echo a command, then run it
+	echo "\$ $*"
+	"$@"
+}
+
+[ -x "$tarflat" ] || fail "$tarflat not built; run 'make' first"
+command -v python3 >/dev/null 2>&1 || fail "python3 is needed to build the example layers"
+
+rm -rf "$d"
+mkdir -p "$d"
+
+# Layer options: owner root, an mtime per layer (2024-01-01, +1 day, +2 days).
+o1="uid=0 gid=0 uname=root gname=root mtime=1704067200"
+o2="uid=0 gid=0 uname=root gname=root mtime=1704153600"
+o3="uid=0 gid=0 uname=root gname=root mtime=1704240000"
+
+python3 t/mklayer.py "$d/layer1.tar" <<EOF
+dir etc $o1
+file etc/os-release $o1 data=NAME=demo-alpine
+file etc/hostname $o1 data=localhost
+dir lib $o1
+dir lib/apk $o1
+dir lib/apk/db $o1
+file lib/apk/db/installed $o1 data=busybox
+dir usr $o1
+dir usr/bin $o1
+file usr/bin/busybox $o1 mode=0755 size=3000
+hardlink usr/bin/sh usr/bin/busybox $o1 mode=0755
+symlink bin usr/bin $o1
+dir tmp $o1 mode=01777
+EOF
+
+python3 t/mklayer.py --gzip "$d/layer2.tar.gz" <<EOF
+dir lib $o2
+dir lib/apk $o2
+dir lib/apk/db $o2
+file lib/apk/db/installed $o2 data=busybox,git
+dir usr $o2
+dir usr/bin $o2
+file usr/bin/git $o2 mode=0755 size=20000
+file usr/bin/git-shell $o2 mode=0755 size=700
+dir usr/libexec $o2
+dir usr/libexec/git-core $o2
+hardlink usr/libexec/git-core/git-receive-pack usr/bin/git $o2 mode=0755
+hardlink usr/libexec/git-core/git-upload-archive usr/bin/git $o2 mode=0755
+hardlink usr/libexec/git-core/git-upload-pack usr/bin/git $o2 mode=0755
+hardlink usr/libexec/git-core/git usr/bin/git $o2 mode=0755
+file usr/libexec/git-core/git-sh-setup $o2 mode=0644 size=900
+EOF
+
+python3 t/mklayer.py "$d/layer3.tar" <<EOF
+dir usr $o3
+dir usr/bin $o3
+whiteout usr/bin/git $o3
+EOF
+
+echo "== the three layers, oldest first"
+for l in layer1.tar layer2.tar.gz layer3.tar; do
+	echo "-- $l"
+	tar -tvf "$d/$l"
+done
+
+echo
+echo "== flatten"
+echo "\$ $tarflat $d/layer1.tar $d/layer2.tar.gz $d/layer3.tar >$d/flat.tar"
+"$tarflat" "$d/layer1.tar" "$d/layer2.tar.gz" "$d/layer3.tar" >"$d/flat.tar" ||
+	fail "tarflat exited $?"
+
+echo
+echo "== the output"
+run tar -tvf "$d/flat.tar"
+
+echo
+echo "== extract it with plain tar -x"
+mkdir "$d/rootfs"
+run tar -x -f "$d/flat.tar" -C "$d/rootfs" || fail "tar -x exited $?"
+run ls -li "$d/rootfs/usr/bin" "$d/rootfs/usr/libexec/git-core"
+
+# Check what the demo claims, against the input layers, not against tarflat.
+r=$d/rootfs
+if [ -e "$r/usr/bin/git" ] || [ -L "$r/usr/bin/git" ]; then
+	fail "usr/bin/git should be deleted by layer 3"
+fi
+[ "$(readlink "$r/bin")" = usr/bin ] || fail "bin should be a symlink to usr/bin"
+tar -xOzf "$d/layer2.tar.gz" usr/bin/git >"$d/git.expected"
+links="git-receive-pack git-upload-archive git-upload-pack git"
+ino=
+for n in $links; do
+	f=$r/usr/libexec/git-core/$n
+	[ -f "$f" ] || fail "$f missing"
+	cmp -s "$f" "$d/git.expected" || fail "$f does not hold git's bytes"
+	i=$(stat -c %i "$f")
+	[ -z "$ino" ] || [ "$i" = "$ino" ] || fail "$f is not a hardlink of the others"
+	ino=$i
+	[ "$(stat -c %h "$f")" = 4 ] || fail "$f should have 4 links"
+done
+[ "$(stat -c %i "$r/usr/bin/sh")" = "$(stat -c %i "$r/usr/bin/busybox")" ] ||
+	fail "usr/bin/sh should be a hardlink of usr/bin/busybox"
+
+echo
+echo "demo: ok: usr/bin/git is gone; its 4 hardlinks in usr/libexec/git-core"
+echo "demo: share one inode and hold git's $(wc -c <"$d/git.expected") bytes."
