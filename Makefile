@@ -25,8 +25,19 @@ tarflat.o: tarflat.c tar.h hlmap.h
 tar.o: tar.c tar.h
 hlmap.o: hlmap.c hlmap.h
 
-check test: tarflat
+check test: tarflat t/tarlist t/hltest
 	@t/run
+
+# The example image of README's first command: go-containerregistry issue 977.
+demo: tarflat
+	sh t/demo.sh
+
+# Test-only programs: the tar reader on its own, the hash map on its own.
+t/tarlist: t/tarlist.c tar.c tar.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/tarlist.c tar.c $(LDLIBS)
+
+t/hltest: t/hltest.c hlmap.c hlmap.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/hltest.c hlmap.c
 
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
@@ -46,6 +57,6 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tarflat $(DESTDIR)$(MANDIR)/man1/tarflat.1
 
 clean:
-	rm -rf tarflat *.o .asan t/trash
+	rm -rf tarflat *.o .asan t/trash t/tarlist t/hltest
 
-.PHONY: all check test asan install uninstall clean
+.PHONY: all check test demo asan install uninstall clean

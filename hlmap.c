@@ -1,0 +1,162 @@
+/*
+ * hlmap.c - open addressing, linear probing, backward-shift deletion.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlmap.h"
+
+struct slot {
+	uint64_t hash;
+	void *item;     /* NULL: empty */
+};
+
+struct hlmap {
+	struct slot *slots;
+	size_t cap;     /* a power of two */
+	size_t count;
+	int (*match)(const void *item, const void *key);
+};
+
+struct hlmap *
+hl_new(int (*match)(const void *item, const void *key))
+{
+	struct hlmap *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->cap = 64;
+	m->slots = calloc(m->cap, sizeof(*m->slots));
+	if (!m->slots) {
+		free(m);
+		return NULL;
+	}
+	m->match = match;
+	return m;
+}
+
+static size_t
+find(const struct hlmap *m, uint64_t hash, const void *key)
+{
+	size_t mask = m->cap - 1;
+	size_t i = hash & mask;
+
+	while (m->slots[i].item) {
+		if (m->slots[i].hash == hash && m->match(m->slots[i].item, key))
+			return i;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+void *
+hl_get(const struct hlmap *m, uint64_t hash, const void *key)
+{
+	return m->slots[find(m, hash, key)].item;
+}
+
+static int
+grow(struct hlmap *m)
+{
+	size_t cap = m->cap * 2;
+	struct slot *old = m->slots;
+	struct slot *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!old[i].item)
+			continue;
+		size_t j = old[i].hash & (cap - 1);
+		while (slots[j].item)
+			j = (j + 1) & (cap - 1);
+		slots[j] = old[i];
+	}
+	free(old);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+int
+hl_add(struct hlmap *m, uint64_t hash, void *item)
+{
+	/* Keep the load at most 1/2 so probe runs stay short. */
+	if ((m->count + 1) * 2 > m->cap && grow(m) < 0)
+		return -1;
+	size_t i = hash & (m->cap - 1);
+	while (m->slots[i].item)
+		i = (i + 1) & (m->cap - 1);
+	m->slots[i].hash = hash;
+	m->slots[i].item = item;
+	m->count++;
+	return 0;
+}
+
+void *
+hl_del(struct hlmap *m, uint64_t hash, const void *key)
+{
+	size_t mask = m->cap - 1;
+	size_t i = find(m, hash, key);
+	void *item = m->slots[i].item;
+
+	if (!item)
+		return NULL;
+	/*
+	 * Shift later members of the probe run back into the hole, unless
+	 * their home slot lies cyclically in (hole, j]: then they are already
+	 * reachable from home without crossing the hole.
+	 */
+	size_t j = i;
+	for (;;) {
+		m->slots[i].item = NULL;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!m->slots[j].item)
+				goto done;
+			size_t home = m->slots[j].hash & mask;
+			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+				break;
+		}
+		m->slots[i] = m->slots[j];
+		i = j;
+	}
+done:
+	m->count--;
+	return item;
+}
+
+size_t
+hl_count(const struct hlmap *m)
+{
+	return m->count;
+}
+
+void
+hl_free(struct hlmap *m)
+{
+	if (!m)
+		return;
+	free(m->slots);
+	free(m);
+}
+
+/* FNV-1a over the bytes, then a 64-bit finaliser (splitmix) so that the low
+ * bits used for the slot index depend on every input bit. */
+uint64_t
+hl_hash(const void *p, size_t len, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}

@@ -1,0 +1,1132 @@
+/*
+ * tarflat - flatten the layers of a container image into one tar.
+ *
+ * Three steps (SPEC section 6): index every layer's headers (tar.c), resolve
+ * them into the final tree (this file, over hlmap.c), then emit the tree
+ * depth-first, copying content from the inputs. Nothing is written before
+ * the whole tree is resolved, so bad input produces no output at all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hlmap.h"
+#include "tar.h"
+
+#define VERSION "1.0"
+#define MAX_HOPS 40             /* symlinks followed in one lookup, as Linux */
+#define COPY_BUF (256 * 1024)
+
+/* One indexed member of one layer. */
+struct ent {
+	struct tar_entry t;     /* name and hardlink target normalised */
+	uint64_t seq;           /* position in the whole input: orders output */
+	uint32_t layer;
+};
+
+struct layer {
+	const char *name;       /* as given on the command line */
+	int fd;
+	struct tar_in *in;
+	struct ent *ents;
+	size_t nents, cap;
+};
+
+/* A file: its metadata and content come from SRC. */
+struct inode {
+	const struct ent *src;
+	struct node *names;     /* every name, through node.next_name */
+	struct node *carrier;   /* the name written with the content */
+	char *carrier_path;
+};
+
+/* A name in the tree. Dead nodes stay allocated: whiteouts may still
+ * point at them, and everything lives in the arena until exit. */
+struct node {
+	struct node *parent;
+	struct node *child, *next, *prev;       /* children, unordered */
+	struct node *next_name;
+	struct inode *ino;
+	const char *name;
+	size_t len;
+	uint64_t key;           /* seq of the entry that created it */
+	uint32_t upper;         /* 1 + last layer that created or passed it */
+	unsigned dead:1;
+	unsigned hidden:1;      /* AUFS metadata (.wh..wh.*): never emitted */
+	unsigned resort:1;      /* a carrier below moved: sort again */
+	struct node **kids;     /* sorted children, during emit */
+	size_t nkids;
+};
+
+struct whiteout {
+	struct node *target;
+	int opaque;
+};
+
+/* Hardlinks of one layer waiting for a target that appears later in it,
+ * grouped by the (normalised) target path. */
+struct pending {
+	const struct ent **links;       /* in input order */
+	size_t n;
+	const char *target;
+};
+
+struct error {
+	const char *file;
+	uint64_t off;
+	char msg[512];
+	int epipe;              /* the reader of our output went away */
+};
+
+static struct layer *layers;
+static size_t nlayers;
+static struct node root;
+static struct inode root_ino;
+static struct hlmap *tree;      /* (parent, name) -> node */
+static struct hlmap *waiting;   /* target path -> struct pending, per layer */
+static struct error err;
+static int verbose;
+static int warned_type;
+static const char *out_tmp;     /* -o's temporary file, removed on failure */
+
+/* ---- messages -------------------------------------------------------- */
+
+static void warn(const char *file, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(const struct ent *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+warn(const char *file, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tarflat: %s: offset %llu: warning: ", file,
+		(unsigned long long)off);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+tar_warn(void *ctx, uint64_t off, const char *msg)
+{
+	warn(ctx, off, "%s", msg);
+}
+
+/* Records what went wrong with entry E; returns -1 for the caller to pass on. */
+static int
+fail(const struct ent *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	err.file = layers[e->layer].name;
+	err.off = e->t.hdr_off;
+	va_start(ap, fmt);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+fail_tar(const struct layer *ly, const struct tar_err *te)
+{
+	err.file = ly->name;
+	err.off = te->off;
+	snprintf(err.msg, sizeof(err.msg), "%s", te->msg);
+	return -1;
+}
+
+static void
+report(void)
+{
+	if (err.file)
+		fprintf(stderr, "tarflat: %s: offset %llu: %s\n", err.file,
+			(unsigned long long)err.off, err.msg);
+	else
+		fprintf(stderr, "tarflat: %s\n", err.msg);
+}
+
+static int
+fail_sys(const char *what)
+{
+	err.file = NULL;
+	err.epipe = errno == EPIPE;
+	snprintf(err.msg, sizeof(err.msg), "%s: %s", what, strerror(errno));
+	return -1;
+}
+
+static _Noreturn void
+die_oom(void)
+{
+	fputs("tarflat: out of memory\n", stderr);
+	if (out_tmp)
+		unlink(out_tmp);
+	exit(1);
+}
+
+/* ---- memory ---------------------------------------------------------- */
+
+/*
+ * Nodes, inodes and their names are bump-allocated and never freed one by
+ * one: the tree only grows while a run lasts, and the chunks stay reachable
+ * from here so leak checkers stay quiet.
+ */
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+static struct chunk *arena;
+
+static void *
+arena_alloc(size_t n)
+{
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!arena || arena->cap - arena->used < n) {
+		size_t cap = n > (1u << 20) ? n : (1u << 20);
+		struct chunk *c = malloc(sizeof(*c) + cap);
+		if (!c)
+			die_oom();
+		c->next = arena;
+		c->used = 0;
+		c->cap = cap;
+		arena = c;
+	}
+	void *p = (char *)arena->data + arena->used;
+	arena->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+static void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die_oom();
+	return p;
+}
+
+/* ---- names ----------------------------------------------------------- */
+
+/* The next '/'-separated component of P at or after *I; 0 at the end. */
+static int
+next_comp(const char *p, size_t len, size_t *i, const char **c, size_t *clen)
+{
+	while (*i < len && p[*i] == '/')
+		(*i)++;
+	if (*i >= len)
+		return 0;
+	*c = p + *i;
+	while (*i < len && p[*i] != '/')
+		(*i)++;
+	*clen = (size_t)(p + *i - *c);
+	return 1;
+}
+
+/*
+ * normalise: rewrites the member name S in place (SPEC 2.1): no leading
+ * '/' or './', no empty or '.' components, no trailing '/', '..' resolved
+ * lexically and clamped at the root. "" means the root itself.
+ */
+static void
+normalise(char *s)
+{
+	size_t len = strlen(s), i = 0, o = 0, clen;
+	const char *c;
+
+	while (next_comp(s, len, &i, &c, &clen)) {
+		if (clen == 1 && c[0] == '.')
+			continue;
+		if (clen == 2 && c[0] == '.' && c[1] == '.') {
+			while (o > 0 && s[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			continue;
+		}
+		if (o > 0)
+			s[o++] = '/';
+		memmove(s + o, c, clen);
+		o += clen;
+	}
+	s[o] = '\0';
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+enum kind { PLAIN, WHITEOUT, OPAQUE };
+
+#define WH ".wh."
+#define WH_META ".wh..wh."
+#define WH_OPQ ".wh..wh..opq"
+
+static int
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static enum kind
+classify(const char *base)
+{
+	if (strcmp(base, WH_OPQ) == 0)
+		return OPAQUE;
+	if (starts(base, WH_META))
+		return PLAIN;   /* AUFS metadata: kept, hidden */
+	if (starts(base, WH))
+		return WHITEOUT;
+	return PLAIN;
+}
+
+/* ---- the tree -------------------------------------------------------- */
+
+struct key {
+	const struct node *parent;
+	const char *name;
+	size_t len;
+};
+
+static int
+node_match(const void *item, const void *k)
+{
+	const struct node *n = item;
+	const struct key *key = k;
+
+	return n->parent == key->parent && n->len == key->len &&
+	       memcmp(n->name, key->name, key->len) == 0;
+}
+
+static uint64_t
+node_hash(const struct node *parent, const char *name, size_t len)
+{
+	return hl_hash(name, len, (uint64_t)(uintptr_t)parent);
+}
+
+static struct node *
+child_get(const struct node *dir, const char *name, size_t len)
+{
+	struct key k = { dir, name, len };
+
+	return hl_get(tree, node_hash(dir, name, len), &k);
+}
+
+static int
+is_type(const struct node *n, char type)
+{
+	return n->ino->src->t.type == type;
+}
+
+static struct node *
+node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
+	 uint64_t key)
+{
+	struct node *n = arena_alloc(sizeof(*n));
+	char *s = arena_alloc(len + 1);
+
+	memcpy(s, name, len);
+	n->name = s;
+	n->len = len;
+	n->parent = dir;
+	n->ino = ino;
+	n->key = key;
+	n->hidden = dir->hidden || starts(s, WH_META);
+	n->next_name = ino->names;
+	ino->names = n;
+	n->next = dir->child;
+	if (dir->child)
+		dir->child->prev = n;
+	dir->child = n;
+	if (hl_add(tree, node_hash(dir, name, len), n) < 0)
+		die_oom();
+	return n;
+}
+
+static struct inode *
+inode_new(const struct ent *src)
+{
+	struct inode *ino = arena_alloc(sizeof(*ino));
+
+	ino->src = src;
+	return ino;
+}
+
+/* Removes N and, for a directory, everything under it. Inodes that keep
+ * other names keep their content (SPEC 2.5). */
+static void
+node_unlink(struct node *n)
+{
+	while (n->child)
+		node_unlink(n->child);
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		n->parent->child = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	struct key k = { n->parent, n->name, n->len };
+	hl_del(tree, node_hash(n->parent, n->name, n->len), &k);
+	for (struct node **p = &n->ino->names; *p; p = &(*p)->next_name) {
+		if (*p == n) {
+			*p = n->next_name;
+			break;
+		}
+	}
+	n->dead = 1;
+}
+
+/* Marks N and its ancestors as made by layer L (umoci's upper paths). */
+static void
+mark_upper(struct node *n, uint32_t layer)
+{
+	for (; n && n->upper != layer + 1; n = n->parent)
+		n->upper = layer + 1;
+}
+
+/* A directory that no entry describes, made for entry E (SPEC 2.2). */
+static struct node *
+implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e)
+{
+	static char empty[1];
+	struct ent *d = arena_alloc(sizeof(*d));
+
+	d->t.type = '5';
+	d->t.mode = 0755;
+	d->t.mtime = e->t.mtime;
+	d->t.name = d->t.linkname = d->t.uname = d->t.gname = empty;
+	d->seq = e->seq;
+	d->layer = e->layer;
+	struct node *n = node_new(dir, name, len, inode_new(d), e->seq);
+	mark_upper(n, e->layer);
+	return n;
+}
+
+/*
+ * walk_dir: follows the directory path P (LEN bytes) from DIR, symlinks in
+ * every component followed (absolute targets from the root, '..' clamped
+ * at the root, at most MAX_HOPS). MAKE is the entry being applied: missing
+ * directories are created for it and a non-directory is an error. Without
+ * MAKE it is a lookup: *OUT is NULL when a component is missing or not a
+ * directory. E names the entry for messages. Returns 0 or -1.
+ */
+static int
+walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
+	 int make, struct node **out)
+{
+	char *buf = NULL;
+	size_t i = 0, clen;
+	const char *c;
+	int hops = 0, rc = 0;
+
+	*out = NULL;
+	while (next_comp(p, len, &i, &c, &clen)) {
+		if (clen == 1 && c[0] == '.')
+			continue;
+		if (clen == 2 && c[0] == '.' && c[1] == '.') {
+			if (dir->parent)
+				dir = dir->parent;
+			continue;
+		}
+		struct node *n = child_get(dir, c, clen);
+		if (!n) {
+			if (!make)
+				goto out;
+			n = implicit_dir(dir, c, clen, e);
+		} else if (is_type(n, '2')) {
+			if (++hops > MAX_HOPS) {
+				rc = fail(e, "%s: too many levels of symbolic links", e->t.name);
+				goto out;
+			}
+			/* Continue with the target followed by what is left. */
+			const char *t = n->ino->src->t.linkname;
+			size_t tlen = strlen(t), rest = len - i;
+			char *nb = xrealloc(NULL, tlen + 1 + rest);
+			memcpy(nb, t, tlen);
+			nb[tlen] = '/';
+			memcpy(nb + tlen + 1, p + i, rest);
+			free(buf);
+			p = buf = nb;
+			len = tlen + 1 + rest;
+			i = 0;
+			if (t[0] == '/')
+				dir = &root;
+			continue;
+		} else if (!is_type(n, '5')) {
+			if (make)
+				rc = fail(e, "%s: a parent is not a directory", e->t.name);
+			goto out;
+		}
+		dir = n;
+	}
+	*out = dir;
+out:
+	free(buf);
+	return rc;
+}
+
+/* Splits normalised PATH into its directory part (length *DLEN) and base. */
+static const char *
+split(const char *path, size_t *dlen)
+{
+	const char *b = base_name(path);
+
+	*dlen = b > path ? (size_t)(b - path - 1) : 0;
+	return b;
+}
+
+/*
+ * lookup: the node PATH names now, its last component not followed, or
+ * NULL. Returns -1 only on a symlink loop.
+ */
+static int
+lookup(const char *path, const struct ent *e, struct node **out)
+{
+	size_t dlen;
+	const char *b = split(path, &dlen);
+	struct node *dir;
+
+	*out = NULL;
+	if (walk_dir(&root, path, dlen, e, 0, &dir) < 0)
+		return -1;
+	if (dir)
+		*out = child_get(dir, b, strlen(b));
+	return 0;
+}
+
+/* ---- applying a layer ------------------------------------------------ */
+
+/*
+ * apply_entry: one non-whiteout entry (SPEC 2.4). Returns 1 when applied,
+ * 0 for a hardlink whose target does not exist yet, -1 on error.
+ */
+static int
+apply_entry(const struct ent *e)
+{
+	const char *path = e->t.name;
+	size_t dlen;
+	const char *b = split(path, &dlen);
+	struct node *dir, *old, *n;
+	struct inode *ino = NULL;
+
+	if (e->t.type == '1') {
+		struct node *target;
+		if (lookup(e->t.linkname, e, &target) < 0)
+			return -1;
+		if (!target)
+			return 0;
+		if (is_type(target, '5'))
+			return fail(e, "%s: hardlink to a directory: %s", path, e->t.linkname);
+		ino = target->ino;
+	}
+	if (walk_dir(&root, path, dlen, e, 1, &dir) < 0)
+		return -1;
+	old = child_get(dir, b, strlen(b));
+	if (old && e->t.type == '5' && is_type(old, '5')) {
+		old->ino->src = e;      /* directory over directory: merge */
+		mark_upper(old, e->layer);
+		return 1;
+	}
+	if (old && ino && old->ino == ino) {
+		mark_upper(old, e->layer);      /* already that file */
+		return 1;
+	}
+	if (old)
+		node_unlink(old);
+	if (!ino) {
+		if (e->t.type != '0' && e->t.type != '2' && e->t.type != '3' &&
+		    e->t.type != '4' && e->t.type != '5' && e->t.type != '6' &&
+		    e->t.type != '7' && !warned_type++)
+			warn(layers[e->layer].name, e->t.hdr_off,
+			     "%s: unknown type '%c', taken as a regular file",
+			     path, e->t.type);
+		ino = inode_new(e);
+	}
+	n = node_new(dir, b, strlen(b), ino, e->seq);
+	mark_upper(n, e->layer);
+	return 1;
+}
+
+static int
+pending_match(const void *item, const void *key)
+{
+	return strcmp(((const struct pending *)item)->target, key) == 0;
+}
+
+static uint64_t
+path_hash(const char *path)
+{
+	return hl_hash(path, strlen(path), 0);
+}
+
+/* Queues hardlink E until its target appears. */
+static void
+pending_add(const struct ent *e)
+{
+	uint64_t h = path_hash(e->t.linkname);
+	struct pending *p = hl_get(waiting, h, e->t.linkname);
+
+	if (!p) {
+		p = arena_alloc(sizeof(*p));
+		p->target = e->t.linkname;
+		if (hl_add(waiting, h, p) < 0)
+			die_oom();
+	}
+	if ((p->n & (p->n - 1)) == 0)   /* grow at powers of two */
+		p->links = xrealloc(p->links, (p->n ? p->n * 2 : 1) * sizeof(*p->links));
+	p->links[p->n++] = e;
+}
+
+/* Applies the hardlinks that wait for PATH, just created, and in turn those
+ * that wait for them. Each waiting link is taken out of WAITING once. */
+static int
+apply_pending(const char *path)
+{
+	struct pending *p = hl_del(waiting, path_hash(path), path);
+	int rc = 0;
+
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		int r = apply_entry(p->links[i]);
+		if (r == 0)
+			pending_add(p->links[i]);       /* a loop of links */
+		else if (r < 0 || apply_pending(p->links[i]->t.name) < 0)
+			rc = -1;
+	}
+	free(p->links);
+	return rc;
+}
+
+/*
+ * Removes N unless this layer made or passed through it; of such a
+ * directory, removes the children the layer did not touch (umoci's rule).
+ */
+static void
+wipe(struct node *n, uint32_t layer)
+{
+	if (n->upper != layer + 1) {
+		node_unlink(n);
+		return;
+	}
+	for (struct node *c = n->child, *next; c; c = next) {
+		next = c->next;
+		wipe(c, layer);
+	}
+}
+
+/* Finds what the whiteout entry E removes, in the tree before its layer. */
+static int
+find_whiteout(const struct ent *e, enum kind k, struct whiteout *w)
+{
+	size_t dlen;
+	const char *b = split(e->t.name, &dlen);
+	struct node *dir;
+
+	w->target = NULL;
+	w->opaque = k == OPAQUE;
+	if (k == WHITEOUT) {
+		const char *name = b + strlen(WH);
+		if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			return fail(e, "%s: invalid whiteout", e->t.name);
+	}
+	if (walk_dir(&root, e->t.name, dlen, e, 0, &dir) < 0)
+		return -1;
+	if (!dir)
+		return 0;
+	if (k == OPAQUE)
+		w->target = dir;
+	else
+		w->target = child_get(dir, b + strlen(WH), strlen(b + strlen(WH)));
+	return 0;
+}
+
+static int
+apply_layer(struct layer *ly, uint32_t l)
+{
+	struct whiteout *wh = NULL;
+	size_t nwh = 0, i;
+	int rc = -1;
+
+	/* Whiteouts first, against the tree as the lower layers left it. */
+	for (i = 0; i < ly->nents; i++) {
+		const struct ent *e = &ly->ents[i];
+		enum kind k = classify(base_name(e->t.name));
+		if (!*e->t.name || k == PLAIN)
+			continue;
+		wh = xrealloc(wh, (nwh + 1) * sizeof(*wh));
+		if (find_whiteout(e, k, &wh[nwh]) < 0)
+			goto out;
+		if (wh[nwh].target)
+			nwh++;
+	}
+	for (i = 0; i < ly->nents; i++) {
+		const struct ent *e = &ly->ents[i];
+		if (!*e->t.name || classify(base_name(e->t.name)) != PLAIN)
+			continue;
+		int r = apply_entry(e);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			pending_add(e);
+		else if (hl_count(waiting) && apply_pending(e->t.name) < 0)
+			goto out;
+	}
+	/*
+	 * What still waits names its target another way (through a symlink,
+	 * say): try once more, in input order; what then fails is dangling.
+	 */
+	for (i = 0; hl_count(waiting) && i < ly->nents; i++) {
+		const struct ent *e = &ly->ents[i];
+		struct pending *p;
+		if (e->t.type != '1' || !(p = hl_get(waiting, path_hash(e->t.linkname), e->t.linkname)))
+			continue;
+		hl_del(waiting, path_hash(p->target), p->target);
+		for (size_t j = 0; j < p->n; j++) {
+			int r = apply_entry(p->links[j]);
+			if (r == 0)
+				fail(p->links[j], "%s: hardlink target not found: %s",
+				     p->links[j]->t.name, p->links[j]->t.linkname);
+			if (r <= 0) {
+				free(p->links);
+				goto out;
+			}
+		}
+		free(p->links);
+	}
+	for (i = 0; i < nwh; i++) {
+		struct whiteout *w = &wh[i];
+		if (w->target->dead)
+			continue;       /* replaced by this layer */
+		if (!w->opaque) {
+			wipe(w->target, l);
+			continue;
+		}
+		if (!is_type(w->target, '5'))
+			continue;
+		for (struct node *c = w->target->child, *next; c; c = next) {
+			next = c->next;
+			wipe(c, l);
+		}
+	}
+	rc = 0;
+out:
+	free(wh);
+	return rc;
+}
+
+/* ---- indexing -------------------------------------------------------- */
+
+/*
+ * Opens layer NAME ("-" is standard input). A pipe is spooled to an
+ * unlinked file in $TMPDIR so the content can be read again when emitting.
+ */
+static int
+open_layer(struct layer *ly)
+{
+	if (strcmp(ly->name, "-") == 0) {
+		ly->fd = STDIN_FILENO;
+	} else if ((ly->fd = open(ly->name, O_RDONLY | O_CLOEXEC)) < 0) {
+		err.file = NULL;
+		snprintf(err.msg, sizeof(err.msg), "%s: %s", ly->name, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(ly->fd, &st) < 0)
+		return fail_sys(ly->name);
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return fail_sys(ly->name);
+	}
+	if (!S_ISREG(st.st_mode) && lseek(ly->fd, 0, SEEK_CUR) < 0) {
+		const char *dir = getenv("TMPDIR");
+		char tmpl[PATH_MAX];
+		snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", dir && *dir ? dir : "/tmp");
+		int fd = mkstemp(tmpl);
+		if (fd < 0)
+			return fail_sys(tmpl);
+		unlink(tmpl);
+		char *buf = xrealloc(NULL, COPY_BUF);
+		ssize_t n;
+		while ((n = read(ly->fd, buf, COPY_BUF)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 || write(fd, buf, (size_t)n) != n) {
+				free(buf);
+				close(fd);
+				return fail_sys(n < 0 ? ly->name : "spooling to $TMPDIR");
+			}
+		}
+		free(buf);
+		if (ly->fd != STDIN_FILENO)
+			close(ly->fd);
+		ly->fd = fd;
+	}
+	struct tar_err te = { 0, "" };
+	ly->in = tar_in_open(ly->fd, tar_warn, (void *)ly->name, &te);
+	if (!ly->in)
+		return fail_tar(ly, &te);
+	return 0;
+}
+
+static int
+index_layer(struct layer *ly, uint32_t l, uint64_t *seq)
+{
+	struct tar_err te = { 0, "" };
+	struct tar_entry t;
+	int r;
+
+	while ((r = tar_next(ly->in, &t, &te)) > 0) {
+		if (!*t.name)
+			warn(ly->name, t.hdr_off, "entry with an empty name ignored");
+		normalise(t.name);
+		if (t.type == '1')
+			normalise(t.linkname);
+		if (ly->nents == ly->cap) {
+			ly->cap = ly->cap ? ly->cap * 2 : 256;
+			ly->ents = xrealloc(ly->ents, ly->cap * sizeof(*ly->ents));
+		}
+		struct ent *e = &ly->ents[ly->nents++];
+		e->t = t;
+		e->seq = (*seq)++;
+		e->layer = l;
+		if (t.type == '1' && !*t.linkname && *t.name)
+			return fail(e, "%s: hardlink to a directory: /", t.name);
+	}
+	return r < 0 ? fail_tar(ly, &te) : 0;
+}
+
+/* ---- emitting -------------------------------------------------------- */
+
+static int
+kid_cmp(const void *a, const void *b)
+{
+	const struct node *x = *(struct node *const *)a;
+	const struct node *y = *(struct node *const *)b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, n);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Sorts DIR's visible children into output order, listing them first. */
+static void
+sort_kids(struct node *dir)
+{
+	if (!dir->kids) {
+		size_t n = 0;
+		for (struct node *c = dir->child; c; c = c->next)
+			n += !c->hidden;
+		dir->kids = xrealloc(NULL, n * sizeof(*dir->kids));
+		for (struct node *c = dir->child; c; c = c->next)
+			if (!c->hidden)
+				dir->kids[dir->nkids++] = c;
+	}
+	qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
+	dir->resort = 0;
+}
+
+/*
+ * First walk: the carrier of each file with several names is the first of
+ * them in output order. It then takes the place of the entry that supplied
+ * the bytes, if that came earlier (SPEC 3); it only moves forward within
+ * its own directory, so no other carrier changes.
+ */
+static void
+choose_carriers(struct node *dir)
+{
+	sort_kids(dir);
+	for (size_t i = 0; i < dir->nkids; i++) {
+		struct node *n = dir->kids[i];
+		if (is_type(n, '5')) {
+			choose_carriers(n);
+			continue;
+		}
+		if (n->ino->carrier)
+			continue;
+		n->ino->carrier = n;
+		if (n->ino->names->next_name && n->ino->src->seq < n->key) {
+			n->key = n->ino->src->seq;
+			dir->resort = 1;
+		}
+	}
+}
+
+struct emitter {
+	struct tar_out out;
+	char *path;
+	size_t cap;
+	char *buf;
+};
+
+static int
+copy_content(struct emitter *em, const struct ent *src)
+{
+	struct layer *ly = &layers[src->layer];
+	struct tar_err te = { 0, "" };
+	uint64_t pos = 0, size = src->t.size;
+
+	while (pos < size) {
+		size_t n = size - pos < COPY_BUF ? (size_t)(size - pos) : COPY_BUF;
+		if (tar_read_content(ly->in, &src->t, pos, em->buf, n, &te) < 0)
+			return fail_tar(ly, &te);
+		if (tar_write_data(&em->out, em->buf, n) < 0)
+			return fail_sys("write");
+		pos += n;
+	}
+	if (tar_write_pad(&em->out, size) < 0)
+		return fail_sys("write");
+	return 0;
+}
+
+static int
+emit_node(struct emitter *em, struct node *n, size_t plen)
+{
+	struct inode *ino = n->ino;
+	struct tar_entry t = ino->src->t;
+
+	t.name = em->path;
+	if (ino->carrier && ino->carrier != n) {
+		t.type = '1';
+		t.linkname = ino->carrier_path;
+		t.size = 0;
+		t.pax = NULL;
+		t.paxlen = 0;
+	} else if (t.type != '2' && t.type != '3' && t.type != '4' &&
+		   t.type != '5' && t.type != '6') {
+		t.type = '0';
+	}
+	if (t.type != '0')
+		t.size = 0;
+	if (t.type != '1' && t.type != '2')
+		t.linkname = (char *)"";
+	if (verbose)
+		fprintf(stderr, "%s\n", em->path);
+	if (tar_write_header(&em->out, &t) < 0)
+		return fail_sys("write");
+	if (t.type == '0' && copy_content(em, ino->src) < 0)
+		return -1;
+	if (ino->carrier == n && ino->names->next_name) {
+		ino->carrier_path = arena_alloc(plen + 1);
+		memcpy(ino->carrier_path, em->path, plen + 1);
+	}
+	return 0;
+}
+
+static int
+emit_dir(struct emitter *em, struct node *dir, size_t plen)
+{
+	if (dir->resort)
+		sort_kids(dir);
+	for (size_t i = 0; i < dir->nkids; i++) {
+		struct node *n = dir->kids[i];
+		size_t len = plen + (plen > 0) + n->len;
+		if (len + 1 > em->cap) {
+			em->cap = (len + 1) * 2;
+			em->path = xrealloc(em->path, em->cap);
+		}
+		if (plen)
+			em->path[plen] = '/';
+		memcpy(em->path + plen + (plen > 0), n->name, n->len);
+		em->path[len] = '\0';
+		if (emit_node(em, n, len) < 0)
+			return -1;
+		if (is_type(n, '5') && emit_dir(em, n, len) < 0)
+			return -1;
+		em->path[plen] = '\0';
+	}
+	free(dir->kids);
+	dir->kids = NULL;
+	return 0;
+}
+
+static int
+inputs_unchanged(void)
+{
+	for (size_t i = 0; i < nlayers; i++) {
+		if (!tar_in_unchanged(layers[i].in)) {
+			err.file = layers[i].name;
+			err.off = 0;
+			snprintf(err.msg, sizeof(err.msg), "input changed while tarflat was reading it");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+emit(int fd)
+{
+	struct emitter em = { .cap = 4096 };
+	int rc = -1;
+
+	em.path = xrealloc(NULL, em.cap);
+	em.path[0] = '\0';
+	em.buf = xrealloc(NULL, COPY_BUF);
+	if (tar_out_init(&em.out, fd) < 0)
+		die_oom();
+	choose_carriers(&root);
+	if (!inputs_unchanged() || emit_dir(&em, &root, 0) < 0)
+		goto out;
+	if (!inputs_unchanged())
+		goto out;
+	if (tar_write_end(&em.out) < 0) {
+		fail_sys("write");
+		goto out;
+	}
+	rc = 0;
+out:
+	tar_out_free(&em.out);
+	free(em.path);
+	free(em.buf);
+	return rc;
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: tarflat [-v] [-o FILE] LAYER...\n"
+	      "Flatten container image layers (oldest first; plain or gzip tar,\n"
+	      "'-' for standard input) into one POSIX tar of the final filesystem.\n"
+	      "\n"
+	      "  -o FILE    write the tar to FILE instead of standard output\n"
+	      "  -v         name each written path on standard error\n"
+	      "  -h, --help show this help\n"
+	      "  --version  show the version\n", f);
+}
+
+static int
+flatten(void)
+{
+	uint64_t seq = 0;
+
+	tree = hl_new(node_match);
+	waiting = hl_new(pending_match);
+	if (!tree || !waiting)
+		die_oom();
+	root.ino = &root_ino;
+	root_ino.src = arena_alloc(sizeof(struct ent));
+	((struct ent *)root_ino.src)->t.type = '5';
+	for (size_t i = 0; i < nlayers; i++) {
+		if (open_layer(&layers[i]) < 0 ||
+		    index_layer(&layers[i], (uint32_t)i, &seq) < 0 ||
+		    apply_layer(&layers[i], (uint32_t)i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Opens -o's temporary file beside FILE, renamed into place on success. */
+static int
+open_output(const char *file, char **tmp)
+{
+	size_t n = strlen(file) + 16;
+
+	*tmp = xrealloc(NULL, n);
+	snprintf(*tmp, n, "%s.tmp.XXXXXX", file);
+	int fd = mkstemp(*tmp);
+	if (fd < 0)
+		return fail_sys(file);
+	out_tmp = *tmp;
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	char *tmp = NULL;
+	int c, fd = STDOUT_FILENO, stdin_used = 0;
+
+	while ((c = getopt_long(argc, argv, "ho:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts("tarflat " VERSION);
+			return 0;
+		case 'o':
+			output = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs("tarflat: no layers given\n", stderr);
+		usage(stderr);
+		return 2;
+	}
+	if (!output && isatty(STDOUT_FILENO)) {
+		fputs("tarflat: refusing to write a tar to a terminal; use -o FILE or a pipe\n", stderr);
+		return 2;
+	}
+	nlayers = (size_t)(argc - optind);
+	layers = calloc(nlayers, sizeof(*layers));
+	if (!layers)
+		die_oom();
+	for (size_t i = 0; i < nlayers; i++) {
+		layers[i].name = argv[optind + (int)i];
+		layers[i].fd = -1;
+		if (strcmp(layers[i].name, "-") == 0 && stdin_used++) {
+			fputs("tarflat: standard input given twice\n", stderr);
+			return 2;
+		}
+	}
+	if (flatten() < 0) {
+		report();
+		return 1;
+	}
+	if (output && (fd = open_output(output, &tmp)) < 0) {
+		report();
+		return 1;
+	}
+	if (emit(fd) < 0) {
+		if (!err.epipe)
+			report();
+		if (tmp)
+			unlink(tmp);
+		return 1;
+	}
+	if (output && (close(fd) < 0 || rename(tmp, output) < 0)) {
+		fail_sys(output);
+		report();
+		unlink(tmp);
+		return 1;
+	}
+	free(tmp);
+	return 0;
+}
