@@ -72,11 +72,15 @@ struct whiteout {
 };
 
 /* Hardlinks of one layer waiting for a target that appears later in it,
- * grouped by the (normalised) target path. */
+ * grouped by the (normalised) target path; arena-allocated. */
+struct waiter {
+	const struct ent *link;
+	struct waiter *next;
+};
+
 struct pending {
-	const struct ent **links;       /* in input order */
-	size_t n;
 	const char *target;
+	struct waiter *first, **tail;   /* in input order */
 };
 
 struct error {
@@ -582,15 +586,18 @@ pending_add(const struct ent *e)
 	uint64_t h = path_hash(e->t.linkname);
 	struct pending *p = hl_get(waiting, h, e->t.linkname);
 
+	struct waiter *w = arena_alloc(sizeof(*w));
+
 	if (!p) {
 		p = arena_alloc(sizeof(*p));
 		p->target = e->t.linkname;
+		p->tail = &p->first;
 		if (hl_add(waiting, h, p) < 0)
 			die_oom();
 	}
-	if ((p->n & (p->n - 1)) == 0)   /* grow at powers of two */
-		p->links = xrealloc(p->links, (p->n ? p->n * 2 : 1) * sizeof(*p->links));
-	p->links[p->n++] = e;
+	w->link = e;
+	*p->tail = w;
+	p->tail = &w->next;
 }
 
 /* Applies the hardlinks that wait for PATH, just created, and in turn those
@@ -599,19 +606,15 @@ static int
 apply_pending(const char *path)
 {
 	struct pending *p = hl_del(waiting, path_hash(path), path);
-	int rc = 0;
 
-	if (!p)
-		return 0;
-	for (size_t i = 0; i < p->n && rc == 0; i++) {
-		int r = apply_entry(p->links[i]);
+	for (struct waiter *w = p ? p->first : NULL; w; w = w->next) {
+		int r = apply_entry(w->link);
 		if (r == 0)
-			pending_add(p->links[i]);       /* a loop of links */
-		else if (r < 0 || apply_pending(p->links[i]->t.name) < 0)
-			rc = -1;
+			pending_add(w->link);   /* a loop of links */
+		else if (r < 0 || apply_pending(w->link->t.name) < 0)
+			return -1;
 	}
-	free(p->links);
-	return rc;
+	return 0;
 }
 
 /*
@@ -698,17 +701,14 @@ apply_layer(struct layer *ly, uint32_t l)
 		if (e->t.type != '1' || !(p = hl_get(waiting, path_hash(e->t.linkname), e->t.linkname)))
 			continue;
 		hl_del(waiting, path_hash(p->target), p->target);
-		for (size_t j = 0; j < p->n; j++) {
-			int r = apply_entry(p->links[j]);
+		for (struct waiter *w = p->first; w; w = w->next) {
+			int r = apply_entry(w->link);
 			if (r == 0)
-				fail(p->links[j], "%s: hardlink target not found: %s",
-				     p->links[j]->t.name, p->links[j]->t.linkname);
-			if (r <= 0) {
-				free(p->links);
+				fail(w->link, "%s: hardlink target not found: %s",
+				     w->link->t.name, w->link->t.linkname);
+			if (r <= 0)
 				goto out;
-			}
 		}
-		free(p->links);
 	}
 	for (i = 0; i < nwh; i++) {
 		struct whiteout *w = &wh[i];
@@ -1036,11 +1036,54 @@ flatten(void)
 	return 0;
 }
 
-/* Opens -o's temporary file beside FILE, renamed into place on success. */
+/*
+ * Releases everything a run built, so that the fuzz target can run again in
+ * the same process and leak checkers see a clean exit.
+ */
+static void
+cleanup(void)
+{
+	for (size_t i = 0; i < nlayers; i++) {
+		struct layer *ly = &layers[i];
+		for (size_t j = 0; j < ly->nents; j++)
+			tar_entry_free(&ly->ents[j].t);
+		free(ly->ents);
+		if (ly->in)
+			tar_in_close(ly->in);
+		if (ly->fd > STDIN_FILENO)
+			close(ly->fd);
+	}
+	free(layers);
+	layers = NULL;
+	nlayers = 0;
+	while (arena) {
+		struct chunk *c = arena;
+		arena = c->next;
+		free(c);
+	}
+	hl_free(tree);
+	hl_free(waiting);
+	tree = waiting = NULL;
+	memset(&root, 0, sizeof(root));
+	memset(&root_ino, 0, sizeof(root_ino));
+	memset(&err, 0, sizeof(err));
+	warned_type = 0;
+}
+
+/*
+ * Opens -o's temporary file beside FILE, renamed into place on success, so
+ * a failed run leaves FILE as it was. A device or fifo is written directly.
+ */
 static int
 open_output(const char *file, char **tmp)
 {
+	struct stat st;
 	size_t n = strlen(file) + 16;
+
+	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		return fd < 0 ? fail_sys(file) : fd;
+	}
 
 	*tmp = xrealloc(NULL, n);
 	snprintf(*tmp, n, "%s.tmp.XXXXXX", file);
@@ -1054,6 +1097,31 @@ open_output(const char *file, char **tmp)
 	return fd;
 }
 
+/* Index, resolve, emit to OUTPUT or standard output. Returns 0 or -1. */
+static int
+run(const char *output)
+{
+	char *tmp = NULL;
+	int fd = STDOUT_FILENO, rc = -1;
+
+	if (flatten() < 0)
+		return -1;
+	if (output && (fd = open_output(output, &tmp)) < 0)
+		return -1;
+	if (emit(fd) == 0) {
+		/* A late error (NFS, quota) can show only at close. */
+		if (close(fd) < 0 || (tmp && rename(tmp, output) < 0))
+			fail_sys(output ? output : "standard output");
+		else
+			rc = 0;
+	}
+	if (rc < 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	out_tmp = NULL;
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1063,8 +1131,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL;
-	char *tmp = NULL;
-	int c, fd = STDOUT_FILENO, stdin_used = 0;
+	int c, stdin_used = 0;
 
 	while ((c = getopt_long(argc, argv, "ho:v", longopts, NULL)) != -1) {
 		switch (c) {
@@ -1106,27 +1173,12 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (flatten() < 0) {
-		report();
-		return 1;
-	}
-	if (output && (fd = open_output(output, &tmp)) < 0) {
-		report();
-		return 1;
-	}
-	if (emit(fd) < 0) {
+	int rc = 0;
+	if (run(output) < 0) {
 		if (!err.epipe)
-			report();
-		if (tmp)
-			unlink(tmp);
-		return 1;
+			report();       /* a closed pipe downstream ends us quietly */
+		rc = 1;
 	}
-	if (output && (close(fd) < 0 || rename(tmp, output) < 0)) {
-		fail_sys(output);
-		report();
-		unlink(tmp);
-		return 1;
-	}
-	free(tmp);
-	return 0;
+	cleanup();
+	return rc;
 }
