@@ -5,6 +5,7 @@
 # big ids and far mtimes round-trip.
 . "$(dirname "$0")/lib.sh"
 . "$TDIR/lib-rules.sh"
+export TAR_OPTIONS=--warning=no-timestamp
 
 # pyread TAR EXPR: print EXPR for each member m of TAR (Python tarfile)
 pyread() {
