@@ -1,0 +1,183 @@
+#!/bin/bash
+# SPEC 5 Errors: a malformed input or an inconsistent layer is reported as
+# `tarflat: FILE: offset N: what is wrong` (N = offset of the member header in
+# the uncompressed stream), exit status 1, and nothing at all on stdout.
+. "$(dirname "$0")/lib.sh"
+. "$TDIR/lib-rules.sh"
+
+# a ustar layer with known offsets: a@0 (data 512), b@1024 (empty),
+# c@1536 (data 2048), d@2560 (5000 bytes of data 3072..8072), end@8192
+mklayer base.tar --format ustar <<'EOF'
+file a data=0123456789
+file b
+file c data=cc
+file d size=5000
+EOF
+is "5 errors: (setup) the base layer has its members where the test says" \
+	"$(python3 -c '
+import sys, tarfile
+print(" ".join("%s@%d" % (m.name, m.offset) for m in tarfile.open(sys.argv[1])))' base.tar) $(wc -c <base.tar)" \
+	"a@0 b@1024 c@1536 d@2560 10240"
+mklayer good.tar <<'EOF'
+file ok data=ok
+EOF
+
+# patch FILE OFFSET BYTES...: overwrite bytes (hex) at OFFSET in place
+patch() {
+	python3 - "$@" <<'EOF'
+import sys
+f, off, bs = sys.argv[1], int(sys.argv[2]), bytes.fromhex("".join(sys.argv[3:]))
+with open(f, "r+b") as fh:
+    fh.seek(off); fh.write(bs)
+EOF
+}
+# flip FILE OFFSET N: invert N bytes at OFFSET (negative: from the end)
+flip() {
+	python3 - "$@" <<'EOF'
+import sys
+f, off, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+b = bytearray(open(f, "rb").read())
+if off < 0:
+    off += len(b)
+for i in range(off, off + n):
+    b[i] ^= 0xFF
+open(f, "wb").write(b)
+EOF
+}
+
+# bad header checksum in the third member: offset 1536, plain and gzip
+cp base.tar badsum.tar
+patch badsum.tar 1536 78
+fails "5 errors: bad header checksum" "checksum" badsum.tar
+ok "5 errors: bad checksum in the 3rd member is reported at its offset 1536" \
+	grep -q '^tarflat: badsum\.tar: offset 1536: ' .ferr
+gzip -c badsum.tar >badsum.tar.gz
+fails "5 errors: bad header checksum inside gzip" "checksum" badsum.tar.gz
+ok "5 errors: ... at the uncompressed offset 1536" grep -q '^tarflat: badsum\.tar\.gz: offset 1536: ' .ferr
+BAD=badsum.tar fails "5 errors: a bad second layer -> nothing written at all" "checksum" \
+	good.tar badsum.tar good.tar
+
+# truncated member: in the content, in the header
+head -c 3172 base.tar >trunc-data.tar
+fails "5 errors: truncated member content" "trunc|short|end|EOF|unexpected" trunc-data.tar
+ok "5 errors: truncated content reported at the member's header, offset 2560" \
+	grep -q '^tarflat: trunc-data\.tar: offset 2560: ' .ferr
+head -c 2660 base.tar >trunc-hdr.tar
+fails "5 errors: truncated member header" "trunc|short|end|EOF|unexpected" trunc-hdr.tar
+ok "5 errors: truncated header reported at offset 2560" grep -q '^tarflat: trunc-hdr\.tar: offset 2560: ' .ferr
+gzip -c trunc-data.tar >trunc-data.tar.gz
+fails "5 errors: truncated member inside a complete gzip" . trunc-data.tar.gz
+
+# gzip damage
+gzip -c base.tar >gz.tar.gz
+sz=$(wc -c <gz.tar.gz)
+head -c $((sz - 6)) gz.tar.gz >gz-trailer.tar.gz
+fails "5 errors: truncated gzip (trailer cut)" . gz-trailer.tar.gz
+head -c $((sz / 2)) gz.tar.gz >gz-half.tar.gz
+fails "5 errors: truncated gzip (stream cut in the middle)" . gz-half.tar.gz
+cp gz.tar.gz gz-body.tar.gz
+flip gz-body.tar.gz $((sz / 2)) 16
+fails "5 errors: corrupt gzip body (bytes flipped in the middle)" . gz-body.tar.gz
+cp gz.tar.gz gz-crc.tar.gz
+flip gz-crc.tar.gz -8 1
+fails "5 errors: gzip CRC mismatch" "crc|CRC|check" gz-crc.tar.gz
+cp gz.tar.gz gz-len.tar.gz
+flip gz-len.tar.gz -4 1
+fails "5 errors: gzip length mismatch" "length|size|ISIZE" gz-len.tar.gz
+
+# not a tar at all
+python3 -c '
+import hashlib
+open("garbage.bin", "wb").write(b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(400)))'
+fails "5 errors: garbage file" . garbage.bin
+printf 'just some text, not an archive\n%.0s' $(seq 1 100) >text.txt
+fails "5 errors: a text file" . text.txt
+
+# other compressions are refused by magic, with a way to decompress
+for c in zstd:zst xz:xz bzip2:bz2 lz4:lz4; do
+	tool=${c%%:*} ext=${c#*:}
+	if command -v "$tool" >/dev/null 2>&1; then
+		"$tool" -c base.tar >base.tar.$ext 2>/dev/null
+		fails "4/5 errors: $tool input refused, names $tool and how to decompress" \
+			"$tool.*($tool -d|decompress|unzstd|unxz|bunzip2|unlz4)" base.tar.$ext
+	else
+		skip "4/5 errors: $tool input refused" "$tool not installed"
+	fi
+done
+printf '\x1f\x9d\x90tar bytes would follow' >base.tar.Z
+fails "4/5 errors: compress(1) input refused" "compress" base.tar.Z
+
+# malformed pax records
+# paxlayer NAME RECORD: a pax x header with RECORD (printf format) + a file
+paxlayer() {
+	python3 - "$@" <<'EOF'
+import io, sys, tarfile
+name, data = sys.argv[1], sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
+with tarfile.open(name, "w", format=tarfile.USTAR_FORMAT) as tf:
+    x = tarfile.TarInfo("PaxHeaders/f")
+    x.type, x.size = tarfile.XHDTYPE, len(data)
+    tf.addfile(x, io.BytesIO(data))
+    f = tarfile.TarInfo("f")
+    f.size = 2
+    tf.addfile(f, io.BytesIO(b"ff"))
+EOF
+}
+paxlayer pax-ok.tar '13 path=good\n'
+flatten_x out pax-ok.tar
+is "5 errors: (reference) a well-formed record is accepted" "$(lst out --fields path,detail)" "good $(h ff)"
+paxlayer pax-long.tar '99 path=x\n'
+fails "5 errors: pax record longer than the header" "pax|record" pax-long.tar
+paxlayer pax-short.tar '5 path=abcdef\n'
+fails "5 errors: pax record length too short" "pax|record" pax-short.tar
+paxlayer pax-noeq.tar '10 pathxy\n'
+fails "5 errors: pax record without '='" "pax|record" pax-noeq.tar
+paxlayer pax-nonum.tar 'ab path=x\n'
+fails "5 errors: pax record length not a number" "pax|record" pax-nonum.tar
+paxlayer pax-nonl.tar '11 path=xyz'
+fails "5 errors: pax record not ended by a newline" "pax|record" pax-nonl.tar
+paxlayer pax-size.tar '29 size=99999999999999999999\n'
+fails "5 errors: pax size that overflows" . pax-size.tar
+
+# a size that overflows when rounded up to 512 (base-256)
+python3 - <<'EOF'
+import tarfile
+ti = tarfile.TarInfo("huge")
+ti.size = 0
+b = bytearray(ti.tobuf(format=tarfile.GNU_FORMAT))
+b[124:136] = b"\x80" + b"\x00\x00\x00" + (2**64 - 1).to_bytes(8, "big")
+b[148:156] = b"        "
+b[148:156] = b"%06o\0 " % sum(b)
+open("huge.tar", "wb").write(bytes(b) + bytes(1024))
+EOF
+fails "5 errors: member size that overflows when rounded to 512" . huge.tar
+
+# inconsistent layers
+mklayer dang.tar --format ustar <<'EOF'
+file a data=A
+hardlink b nothere
+EOF
+fails "5 errors: dangling hardlink" "link|not found" dang.tar
+ok "5 errors: dangling hardlink reported at the link's header, offset 1024" \
+	grep -q '^tarflat: dang\.tar: offset 1024: ' .ferr
+mklayer ldir.tar --format ustar <<'EOF'
+dir d
+hardlink l d
+EOF
+fails "5 errors: hardlink to a directory" "director" ldir.tar
+mklayer fdir.tar --format ustar <<'EOF'
+file a
+file a/b data=b
+EOF
+fails "5 errors: file used as a directory" . fdir.tar
+ok "5 errors: file used as a directory reported at offset 512" \
+	grep -q '^tarflat: fdir\.tar: offset 512: ' .ferr
+mklayer loop.tar --format ustar <<'EOF'
+symlink a b
+symlink b a
+file a/x data=x
+EOF
+fails "5 errors: symlink loop" . loop.tar
+ok "5 errors: symlink loop reported at the entry that hit it, offset 1024" \
+	grep -q '^tarflat: loop\.tar: offset 1024: ' .ferr
+
+done_testing
