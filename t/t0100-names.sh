@@ -195,6 +195,23 @@ l6 l ->..//..
 EOF
 )"
 
+# names with spaces, UTF-8 and backslashes are just bytes
+mklayer l1.tar <<'EOF'
+file 'a b/ç é' data=x mtime=5
+file 'back\\slash' data=y mtime=6
+symlink 'l ñ' 'a b/ç é' mtime=7
+hardlink 'a b/日本' 'a b/ç é'
+EOF
+flatten_x out l1.tar
+is "2.1 names: spaces, UTF-8 and backslashes kept" "$(lst out)" "$(cat <<EOF
+a b d 0755 0:0 5 - - -
+a b/ç é f 0644 0:0 5 $(h x) =a b/ç é -
+a b/日本 f 0644 0:0 5 $(h x) =a b/ç é -
+back\\\\slash f 0644 0:0 6 $(h y) - -
+l ñ l 0777 0:0 7 ->a b/ç é - -
+EOF
+)"
+
 # a long name from pax path, GNU longname and ustar prefix is one path
 long=$(printf 'dir%03d/' $(seq 1 30))
 mklayer l1.tar --format ustar <<EOF

@@ -116,6 +116,25 @@ usr/bin/tool2 f 0755 0:0 21 $(h tool2) - -
 EOF
 )"
 
+# a symlink made earlier in the same layer is followed; one replaced later
+# in the layer does not move what was already placed through it
+mklayer l1.tar <<'EOF'
+dir real mtime=10
+symlink s real mtime=11
+file s/f data=f mtime=12
+symlink s real2 mtime=13
+file s/g data=g mtime=14
+EOF
+flatten_x out l1.tar
+is "2.2 parents: symlinks of the same layer, as they stand at each entry" "$(lst out)" "$(cat <<EOF
+real d 0755 0:0 10 - - -
+real/f f 0644 0:0 12 $(h f) - -
+real2 d 0755 0:0 14 - - -
+real2/g f 0644 0:0 14 $(h g) - -
+s l 0777 0:0 13 ->real2 - -
+EOF
+)"
+
 # the final component is never followed
 mklayer l1.tar <<'EOF'
 dir d mtime=10

@@ -325,6 +325,67 @@ EOF
 ok "3 every path once: no .wh. names in the output" \
 	sh -c "! tar -tf .flat.tar | grep -q '\.wh\.'"
 
+# an opaque marker at the root empties the lower image
+mklayer l1.tar <<'EOF'
+file a data=a
+dir b
+file b/c data=c
+EOF
+mklayer l2.tar <<'EOF'
+raw .wh..wh..opq 0
+file c data=new mtime=5
+EOF
+flatten_x out l1.tar l2.tar
+is "2.3 whiteouts: an opaque marker at the root keeps only this layer" "$(lst out)" "$(cat <<EOF
+c f 0644 0:0 5 $(h new) - -
+EOF
+)"
+
+# an opaque marker on a directory this layer creates changes nothing
+mklayer l2.tar <<'EOF'
+dir new mtime=6
+file new/x data=x mtime=7
+opaque new
+EOF
+flatten_x out l1.tar l2.tar
+is "2.3 whiteouts: opaque marker on a directory new in this layer" "$(lst out)" "$(cat <<EOF
+a f 0644 0:0 $T0 $(h a) - -
+b d 0755 0:0 $T0 - - -
+b/c f 0644 0:0 $T0 $(h c) - -
+new d 0755 0:0 6 - - -
+new/x f 0644 0:0 7 $(h x) - -
+EOF
+)"
+
+# the whiteout's directory replaced in the same layer
+mklayer l1.tar <<'EOF'
+dir d
+file d/f data=old
+file d/g data=g
+EOF
+mklayer l2.tar <<'EOF'
+file d data=x mtime=5
+whiteout d/f
+EOF
+flatten_x out l1.tar l2.tar
+is "2.3 whiteouts: under a directory this layer replaces by a file" "$(lst out)" "$(cat <<EOF
+d f 0644 0:0 5 $(h x) - -
+EOF
+)"
+mklayer l2.tar <<'EOF'
+file d data=x
+dir d mode=0700 mtime=6
+file d/f data=new mtime=7
+whiteout d/f
+opaque d
+EOF
+flatten_x out l1.tar l2.tar
+is "2.3 whiteouts: under a directory this layer replaces and recreates" "$(lst out)" "$(cat <<EOF
+d d 0700 0:0 6 - - -
+d/f f 0644 0:0 7 $(h new) - -
+EOF
+)"
+
 # bare .wh. and .wh.. are errors, with no output
 mklayer l1.tar <<'EOF'
 dir d

@@ -5,7 +5,7 @@
 # big ids and far mtimes round-trip.
 . "$(dirname "$0")/lib.sh"
 . "$TDIR/lib-rules.sh"
-export TAR_OPTIONS=--warning=no-timestamp
+export TAR_OPTIONS="--warning=no-timestamp --warning=no-unknown-keyword"
 
 # pyread TAR EXPR: print EXPR for each member m of TAR (Python tarfile)
 pyread() {
@@ -245,6 +245,27 @@ EOF
 		"t trusted.overlay.opaque=79,user.u=31"
 else
 	skip "1 exactly: trusted.* xattrs (root)" "needs root"
+fi
+
+# binary xattr values as GNU tar --xattrs and bsdtar write them
+mkdir -p xsrc
+printf 'v' >xsrc/f
+touch -d @50 xsrc/f
+if python3 -c 'import os; os.setxattr("xsrc/f", "user.bin", bytes([0, 1, 255, 254, 10, 61, 32]))' 2>/dev/null; then
+	tar --format=posix --xattrs --xattrs-include='user.*' -cf xg.tar -C xsrc f
+	flatten_x out xg.tar
+	is "1 exactly: binary xattr value from GNU tar --xattrs" "$(lst out --fields path,xattr)" \
+		"f user.bin=0001fffe0a3d20"
+	if command -v bsdtar >/dev/null 2>&1; then
+		bsdtar --format pax -cf xb.tar -C xsrc f
+		flatten_x out xb.tar
+		is "1 exactly: binary xattr value from bsdtar (LIBARCHIVE and SCHILY records)" \
+			"$(lst out --fields path,xattr)" "f user.bin=0001fffe0a3d20"
+	else
+		skip "1 exactly: binary xattr value from bsdtar" "bsdtar not installed"
+	fi
+else
+	skip "1 exactly: binary xattr values from GNU tar and bsdtar" "no user xattrs here"
 fi
 
 # other per-file pax records are carried over verbatim
