@@ -605,6 +605,22 @@ EOF
 ok "implicit parents: 0755 0:0, mtime of the entry (umoci: explicit ones)" \
 	dif implicit '^x/y d 0755 0:0 555 ' -u ip-u.tar ip.tar
 
+# a dangling symlink as a parent: both create its target (umoci as an
+# implicit parent: give it the directory explicitly)
+mklayer dg.tar <<'EOF'
+dir d mtime=1
+symlink d/a ../nowhere
+file d/a/f data=f mtime=66
+EOF
+mklayer dg-u.tar <<'EOF'
+dir d mtime=1
+symlink d/a ../nowhere
+dir nowhere mtime=66
+file d/a/f data=f mtime=66
+EOF
+ok "dangling symlink parent: its target is created (umoci: explicitly)" \
+	dif dangling "^nowhere/f f 0644 0:0 66 $(h f) -" -u dg-u.tar dg.tar
+
 # a whiteout of a directory that this layer passed through: kept with its
 # lower metadata, only lower children go; umoci restamps it with the current
 # time (and drops it entirely when the whiteout comes first)
