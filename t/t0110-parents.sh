@@ -281,6 +281,27 @@ mklayer bad41.tar <<'EOF'
 file s0/x data=x
 EOF
 fails "2.2 parents: 41 symlink hops -> error" . chain.tar bad41.tar
+# the 40 hops are counted over the whole name, not per component
+{
+	echo "dir d1"
+	echo "dir d1/d2"
+	for i in $(seq 1 19); do echo "symlink s$i s$((i + 1))"; done
+	echo "symlink s20 d1"
+	echo "symlink s0 s1"
+	for i in $(seq 1 19); do echo "symlink d1/t$i t$((i + 1))"; done
+	echo "symlink d1/t20 d2"
+} >two.spec
+mklayer two.tar <two.spec
+mklayer two-ok.tar <<'EOF'
+file s1/t1/x data=x mtime=8
+EOF
+flatten_x out two.tar two-ok.tar
+is "2.2 parents: 20 + 20 hops in two components are followed" \
+	"$(lst out --fields path,type,mtime | grep '^d1/d2')" "$(printf 'd1/d2 d %s\nd1/d2/x f 8' $T0)"
+mklayer two-bad.tar <<'EOF'
+file s0/t1/x data=x
+EOF
+fails "2.2 parents: 21 + 20 hops in two components -> error" . two.tar two-bad.tar
 # the kernel agrees on the boundary (an independent check of the test itself)
 mkdir -p kern/d && (cd kern && for i in $(seq 1 39); do ln -s s$((i + 1)) s$i; done &&
 	ln -s d s40 && ln -s s1 s0)

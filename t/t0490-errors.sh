@@ -151,6 +151,41 @@ open("huge.tar", "wb").write(bytes(b) + bytes(1024))
 EOF
 fails "5 errors: member size that overflows when rounded to 512" . huge.tar
 
+# hostile input: memory stays bounded (a long name, a pax header, a chain of
+# extension headers, each declared huge or many) - exit 1, small RSS
+python3 - <<'EOF'
+import io, tarfile
+def hdr(name, typ, size):
+    ti = tarfile.TarInfo(name)
+    ti.type, ti.size = typ, size
+    return ti.tobuf(format=tarfile.GNU_FORMAT if typ == b"L" else tarfile.USTAR_FORMAT)
+G = 1 << 30
+for fname, typ in (("bigname.tar", b"L"), ("bigpax.tar", tarfile.XHDTYPE)):
+    with open(fname, "wb") as f:
+        f.write(hdr("././@LongLink" if typ == b"L" else "PaxHeaders/x", typ, G))
+        f.truncate(512 + G + 1024)      # sparse: costs no disk
+with open("chain.tar", "wb") as f:
+    rec = b"15 comment=abc\n"
+    for i in range(10000):
+        f.write(hdr("PaxHeaders/%d" % i, tarfile.XHDTYPE, len(rec)))
+        f.write(rec + bytes(512 - len(rec)))
+    f.write(hdr("f", tarfile.REGTYPE, 0) + bytes(1024))
+EOF
+# small_rss DESC FILE: tarflat FILE exits 1, prints nothing, peak RSS < 64 MiB
+small_rss() {
+	/usr/bin/time -f %M -o rss.txt "$TARFLAT" "$2" >rss.out 2>rss.err
+	_rc=$?
+	is "$1" "$_rc $(wc -c <rss.out) $(test "$(tail -n 1 rss.txt)" -lt 65536 && echo small)" "1 0 small" ||
+		sed 's/^/# /' rss.err rss.txt
+}
+if [ -x /usr/bin/time ]; then
+	small_rss "5 hostile: a 1 GiB GNU long name is refused in bounded memory" bigname.tar
+	small_rss "5 hostile: a 1 GiB pax header is refused in bounded memory" bigpax.tar
+	small_rss "5 hostile: 10000 chained extension headers are refused" chain.tar
+else
+	skip "5 hostile: bounded memory" "/usr/bin/time not installed"
+fi
+
 # inconsistent layers
 mklayer dang.tar --format ustar <<'EOF'
 file a data=A
