@@ -14,6 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 need umoci python3
 need_root
+export TARFLAT  # for t/diffumoci.sh
 
 T0=1000000000
 

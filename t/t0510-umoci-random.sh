@@ -17,6 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 need umoci python3
 need_root
+export TARFLAT  # for t/diffumoci.sh
 
 N=${TARFLAT_RANDOM_STACKS:-50}
 FIRST=${TARFLAT_RANDOM_FIRST:-1}
