@@ -893,13 +893,13 @@ static int plain_open(const unsigned char *b, size_t n, struct tar_err *err)
 {
 	if (n == 0)
 		return 0;  /* an empty file is an empty archive */
-	if (n < TAR_BLOCK)
-		return fail(err, 0, "not a tar archive (truncated header)");
-	if (block_is_zero(b, TAR_BLOCK) || header_checksum_ok(b))
+	if (n == TAR_BLOCK && (block_is_zero(b, TAR_BLOCK) || header_checksum_ok(b)))
 		return 0;
 	if (is_raw_lzma(b, n))
 		return fail(err, 0, "lzma-compressed layer; decompress it first: "
 			    "tarflat <(xz -dc FILE)");
+	if (n < TAR_BLOCK)
+		return fail(err, 0, "not a tar archive (truncated header)");
 	return fail(err, 0, "not a tar archive (bad header checksum)");
 }
 
@@ -1016,8 +1016,12 @@ static char *read_ext_body(struct tar_in *in, struct member *m, uint64_t size,
 	r = src_read(in, p, (size_t)size, err);
 	if (r >= 0 && (uint64_t)r < size)
 		r = fail(err, m->hdr_off, "truncated member");
-	if (r >= 0 && src_skip(in, TAR_PAD(size), err) < 0)
-		r = -1;
+	if (r >= 0) {
+		int s = src_skip(in, TAR_PAD(size), err);
+		if (s > 0)
+			s = fail(err, m->hdr_off, "truncated member");
+		r = s;
+	}
 	if (r < 0) {
 		free(p);
 		return NULL;
@@ -1619,15 +1623,16 @@ static int read_member(struct tar_in *in, struct member *m, const unsigned char 
 		     (pi.sp.major || pi.sp.minor || pi.sp.map || m->nsp00 || pi.sp.size);
 	if (sparse && pax_sparse(in, m, &pi.sp, stored, e, err) < 0)
 		return -1;
-	/* skip what is left of the content (strictly), then the padding */
-	int r = src_skip(in, stored - (in->pos - area), err);
+	/* skip what is left of the content and its padding (GNU tar,
+	 * bsdtar and Python all refuse a last block cut short) */
+	int r = src_skip(in, stored - (in->pos - area) + TAR_PAD(stored), err);
 	if (r < 0)
 		return -1;
 	if (r > 0)
 		return fail(err, m->hdr_off, "truncated member");
 	if (e->type == '5')
 		e->data_len = 0;  /* a GNU dumpdir's listing is not content */
-	return src_skip(in, TAR_PAD(stored), err) < 0 ? -1 : 0;
+	return 0;
 }
 
 /* The end of the archive: check what follows one zero block, and read a
@@ -1688,7 +1693,9 @@ static int next_member(struct tar_in *in, struct member *m, struct tar_entry *e,
 			return 0;
 		}
 		if (n < TAR_BLOCK)
-			return fail(err, m->hdr_off, "truncated header");
+			return fail(err, m->hdr_off, off == 0 ?
+				    "not a tar archive (truncated header)" :
+				    "truncated header");
 		if (block_is_zero(blk, TAR_BLOCK))
 			return finish(in, m, off, err);
 		if (!header_checksum_ok(blk))
@@ -1717,12 +1724,12 @@ static int next_member(struct tar_in *in, struct member *m, struct tar_entry *e,
 		case 'V':  /* GNU volume label */
 		case 'N':  /* old GNU long names: obsolete, skipped */
 			r = count_ext(m, err);
+			if (r == 0 && (uint64_t)size > (uint64_t)INT64_MAX - TAR_BLOCK - in->pos)
+				r = fail(err, m->hdr_off, "member size too large");
 			if (r == 0)
-				r = src_skip(in, (uint64_t)size, err);
+				r = src_skip(in, (uint64_t)size + TAR_PAD((uint64_t)size), err);
 			if (r > 0)
 				r = fail(err, m->hdr_off, "truncated member");
-			if (r == 0)
-				r = src_skip(in, TAR_PAD((uint64_t)size), err) < 0 ? -1 : 0;
 			break;
 		case 'g':
 			r = count_ext(m, err) ? -1 : read_global(in, m, (uint64_t)size, err);
