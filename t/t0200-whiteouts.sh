@@ -284,6 +284,8 @@ dir d
 file d/f data=f
 file d/g data=g
 file d/h data=h
+file d/i data=i
+file d/j data=j
 file top data=t
 EOF
 mklayer l2.tar <<'EOF'
@@ -293,6 +295,8 @@ hardlink d/.wh.f .wh..wh.aufs
 hardlink .wh.top /.wh..wh.aufs
 hardlink d/.wh.g nowhere
 symlink d/.wh.h whatever
+dir d/.wh.i
+fifo d/.wh.j
 EOF
 flatten_x out l1.tar l2.tar
 is "2.3 whiteouts: recognised by basename whatever the typeflag (AUFS hardlinks)" "$(lst out)" "$(cat <<EOF
