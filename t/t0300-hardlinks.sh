@@ -33,6 +33,15 @@ usr/bin/zz f 0644 0:0 $T0 $(h zz) - -
 EOF
 )"
 ok "issue 977: one link, output extracts with plain tar -x" plain_x plain1
+is "3 hardlinks: a sole surviving link name stands where the deleted target stood" \
+	"$(members .flat.tar)" "$(cat <<'EOF'
+usr 5 -
+usr/bin 5 -
+usr/bin/a-first 0 -
+usr/bin/git-receive-pack 0 -
+usr/bin/zz 0 -
+EOF
+)"
 
 mklayer l1.tar <<'EOF'
 dir usr
@@ -152,6 +161,27 @@ g f 0640 0:0 10 $(h one) - -
 EOF
 )"
 ok "2.4 hardlinks: cross-layer, extracts with plain tar -x" plain_x plain5
+mklayer l1.tar <<'EOF'
+dir bin
+file bin/a data=A
+file bin/b data=B
+EOF
+mklayer l2.tar <<'EOF'
+hardlink bin/c bin/a
+hardlink bin/d bin/a
+EOF
+mklayer l3.tar <<'EOF'
+whiteout bin/a
+EOF
+flatten .flat.tar l1.tar l2.tar l3.tar
+is "3 hardlinks: a carrier from a later layer takes the place of the bytes' entry" \
+	"$(members .flat.tar)" "$(printf 'bin 5 -\nbin/c 0 -\nbin/b 0 -\nbin/d 1 bin/c')"
+mklayer l2.tar <<'EOF'
+hardlink bin/c bin/a
+EOF
+flatten .flat.tar l1.tar l2.tar l3.tar
+is "3 hardlinks: ... also when it is the only name left" \
+	"$(members .flat.tar)" "$(printf 'bin 5 -\nbin/c 0 -\nbin/b 0 -')"
 
 # a link before its target in the same layer
 mklayer l1.tar <<'EOF'
