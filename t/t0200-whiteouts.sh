@@ -156,6 +156,24 @@ d/sub/y f 0644 0:0 107 $(h y) - -
 EOF
 )"
 
+# ... nor under a file, nor through a dangling symlink
+mklayer l1.tar <<'EOF'
+file f data=x mtime=3
+symlink dang nowhere mtime=4
+EOF
+mklayer l2.tar <<'EOF'
+opaque f
+whiteout f/x
+whiteout dang/y
+opaque dang
+EOF
+flatten_x out l1.tar l2.tar
+is "2.3 whiteouts: under a file or a dangling symlink: nothing, no error" "$(lst out)" "$(cat <<EOF
+dang l 0777 0:0 4 ->nowhere - -
+f f 0644 0:0 3 $(h x) - -
+EOF
+)"
+
 # a whiteout never applies to entries of its own layer
 mklayer l1.tar <<'EOF'
 file a data=old
