@@ -58,17 +58,13 @@ struct node {
 	const char *name;
 	size_t len;
 	uint64_t key;           /* seq of the entry that created it */
+	uint64_t wseq;          /* seq of the last entry that wrote it */
 	uint32_t upper;         /* 1 + last layer that created or passed it */
 	unsigned dead:1;
 	unsigned hidden:1;      /* AUFS metadata (.wh..wh.*): never emitted */
 	unsigned resort:1;      /* a carrier below moved: sort again */
 	struct node **kids;     /* sorted children, during emit */
 	size_t nkids;
-};
-
-struct whiteout {
-	struct node *target;
-	int opaque;
 };
 
 /* Hardlinks of one layer waiting for a target that appears later in it,
@@ -165,7 +161,7 @@ fail_sys(const char *what)
 {
 	err.file = NULL;
 	err.epipe = errno == EPIPE;
-	snprintf(err.msg, sizeof(err.msg), "%s: %s", what, strerror(errno));
+	snprintf(err.msg, sizeof(err.msg), "%.300s: %s", what, strerror(errno));
 	return -1;
 }
 
@@ -350,7 +346,7 @@ node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
 	n->len = len;
 	n->parent = dir;
 	n->ino = ino;
-	n->key = key;
+	n->key = n->wseq = key;
 	n->hidden = dir->hidden || starts(s, WH_META);
 	n->next_name = ino->names;
 	ino->names = n;
@@ -518,10 +514,13 @@ lookup(const char *path, const struct ent *e, struct node **out)
 
 /*
  * apply_entry: one non-whiteout entry (SPEC 2.4). Returns 1 when applied,
- * 0 for a hardlink whose target does not exist yet, -1 on error.
+ * 0 for a hardlink whose target does not exist yet, -1 on error. LATE is
+ * set for a hardlink bound after later entries of its layer were applied:
+ * if one of them wrote the link's own path, that one stands (the later
+ * entry wins) and the link is dropped.
  */
 static int
-apply_entry(const struct ent *e)
+apply_entry(const struct ent *e, int late)
 {
 	const char *path = e->t.name;
 	size_t dlen;
@@ -542,13 +541,17 @@ apply_entry(const struct ent *e)
 	if (walk_dir(&root, path, dlen, e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
+	if (late && old && old->wseq > e->seq)
+		return 1;
 	if (old && e->t.type == '5' && is_type(old, '5')) {
 		old->ino->src = e;      /* directory over directory: merge */
+		old->wseq = e->seq;
 		mark_upper(old, e->layer);
 		return 1;
 	}
 	if (old && ino && old->ino == ino) {
-		mark_upper(old, e->layer);      /* already that file */
+		old->wseq = e->seq;     /* already that file */
+		mark_upper(old, e->layer);
 		return 1;
 	}
 	if (old)
@@ -608,7 +611,7 @@ apply_pending(const char *path)
 	struct pending *p = hl_del(waiting, path_hash(path), path);
 
 	for (struct waiter *w = p ? p->first : NULL; w; w = w->next) {
-		int r = apply_entry(w->link);
+		int r = apply_entry(w->link, 1);
 		if (r == 0)
 			pending_add(w->link);   /* a loop of links */
 		else if (r < 0 || apply_pending(w->link->t.name) < 0)
@@ -634,62 +637,55 @@ wipe(struct node *n, uint32_t layer)
 	}
 }
 
-/* Finds what the whiteout entry E removes, in the tree before its layer. */
+/*
+ * apply_whiteout: removes what whiteout E of layer L names (SPEC 2.3),
+ * sparing whatever the layer itself made or passed through. Its directory
+ * is looked up after the layer's other entries, so a marker inside a
+ * directory that replaced a symlink is about that new directory, as Docker
+ * writes it and umoci reads it. A whiteout never creates anything.
+ */
 static int
-find_whiteout(const struct ent *e, enum kind k, struct whiteout *w)
+apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 {
 	size_t dlen;
 	const char *b = split(e->t.name, &dlen);
-	struct node *dir;
+	const char *name = b + strlen(WH);
+	struct node *dir, *target;
 
-	w->target = NULL;
-	w->opaque = k == OPAQUE;
-	if (k == WHITEOUT) {
-		const char *name = b + strlen(WH);
-		if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			return fail(e, "%s: invalid whiteout", e->t.name);
-	}
+	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+		return fail(e, "%s: invalid whiteout", e->t.name);
 	if (walk_dir(&root, e->t.name, dlen, e, 0, &dir) < 0)
 		return -1;
 	if (!dir)
 		return 0;
-	if (k == OPAQUE)
-		w->target = dir;
-	else
-		w->target = child_get(dir, b + strlen(WH), strlen(b + strlen(WH)));
+	if (k == WHITEOUT) {
+		if ((target = child_get(dir, name, strlen(name))))
+			wipe(target, l);
+		return 0;
+	}
+	for (struct node *c = dir->child, *next; c; c = next) {
+		next = c->next;
+		wipe(c, l);
+	}
 	return 0;
 }
 
 static int
 apply_layer(struct layer *ly, uint32_t l)
 {
-	struct whiteout *wh = NULL;
-	size_t nwh = 0, i;
-	int rc = -1;
+	size_t i;
 
-	/* Whiteouts first, against the tree as the lower layers left it. */
-	for (i = 0; i < ly->nents; i++) {
-		const struct ent *e = &ly->ents[i];
-		enum kind k = classify(base_name(e->t.name));
-		if (!*e->t.name || k == PLAIN)
-			continue;
-		wh = xrealloc(wh, (nwh + 1) * sizeof(*wh));
-		if (find_whiteout(e, k, &wh[nwh]) < 0)
-			goto out;
-		if (wh[nwh].target)
-			nwh++;
-	}
 	for (i = 0; i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
 		if (!*e->t.name || classify(base_name(e->t.name)) != PLAIN)
 			continue;
-		int r = apply_entry(e);
+		int r = apply_entry(e, 0);
 		if (r < 0)
-			goto out;
+			return -1;
 		if (r == 0)
 			pending_add(e);
 		else if (hl_count(waiting) && apply_pending(e->t.name) < 0)
-			goto out;
+			return -1;
 	}
 	/*
 	 * What still waits names its target another way (through a symlink,
@@ -702,33 +698,22 @@ apply_layer(struct layer *ly, uint32_t l)
 			continue;
 		hl_del(waiting, path_hash(p->target), p->target);
 		for (struct waiter *w = p->first; w; w = w->next) {
-			int r = apply_entry(w->link);
+			int r = apply_entry(w->link, 1);
 			if (r == 0)
-				fail(w->link, "%s: hardlink target not found: %s",
-				     w->link->t.name, w->link->t.linkname);
-			if (r <= 0)
-				goto out;
+				return fail(w->link, "%s: hardlink target not found: %s",
+					    w->link->t.name, w->link->t.linkname);
+			if (r < 0)
+				return -1;
 		}
 	}
-	for (i = 0; i < nwh; i++) {
-		struct whiteout *w = &wh[i];
-		if (w->target->dead)
-			continue;       /* replaced by this layer */
-		if (!w->opaque) {
-			wipe(w->target, l);
-			continue;
-		}
-		if (!is_type(w->target, '5'))
-			continue;
-		for (struct node *c = w->target->child, *next; c; c = next) {
-			next = c->next;
-			wipe(c, l);
-		}
+	/* Whiteouts last: they apply only to what lower layers made. */
+	for (i = 0; i < ly->nents; i++) {
+		const struct ent *e = &ly->ents[i];
+		enum kind k = classify(base_name(e->t.name));
+		if (*e->t.name && k != PLAIN && apply_whiteout(e, k, l) < 0)
+			return -1;
 	}
-	rc = 0;
-out:
-	free(wh);
-	return rc;
+	return 0;
 }
 
 /* ---- indexing -------------------------------------------------------- */
@@ -743,9 +728,7 @@ open_layer(struct layer *ly)
 	if (strcmp(ly->name, "-") == 0) {
 		ly->fd = STDIN_FILENO;
 	} else if ((ly->fd = open(ly->name, O_RDONLY | O_CLOEXEC)) < 0) {
-		err.file = NULL;
-		snprintf(err.msg, sizeof(err.msg), "%s: %s", ly->name, strerror(errno));
-		return -1;
+		return fail_sys(ly->name);
 	}
 	struct stat st;
 	if (fstat(ly->fd, &st) < 0)
@@ -863,7 +846,7 @@ choose_carriers(struct node *dir)
 		if (n->ino->carrier)
 			continue;
 		n->ino->carrier = n;
-		if (n->ino->names->next_name && n->ino->src->seq < n->key) {
+		if (n->ino->src->seq < n->key) {
 			n->key = n->ino->src->seq;
 			dir->resort = 1;
 		}

@@ -24,7 +24,7 @@ TDIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$TDIR/.." && pwd)
 : "${TARFLAT:=$TOP/tarflat}"
 CORPUS=$TOP/../shared/corpus
-T=$TDIR/trash/$(basename "$0" .sh)
+T=${TEST_TRASH:-$TDIR/trash}/$(basename "$0" .sh)
 rm -rf "$T" && mkdir -p "$T" || exit 1
 cd "$T" || exit 1
 _n=0

@@ -274,8 +274,9 @@ usr/bin d 0755 0:0 $T0 - - -
 EOF
 )"
 
-# resolved against the tree before the layer: a symlink this layer replaces
-# does not redirect its whiteouts
+# a whiteout's directory is looked up after the layer's other entries (the
+# lead's decision, as umoci reads a Docker layer): a symlink this layer
+# re-points redirects its whiteouts to the new target
 mklayer l1.tar <<'EOF'
 dir one
 file one/f data=1
@@ -288,11 +289,11 @@ symlink l two
 whiteout l/f
 EOF
 flatten_x out l1.tar l2.tar
-is "2.3 whiteouts: resolved against the tree as it was before the layer" "$(lst out --fields path,type,detail)" "$(cat <<EOF
+is "2.3 whiteouts: the directory is looked up after the layer's own entries" "$(lst out --fields path,type,detail)" "$(cat <<EOF
 l l ->two
 one d -
+one/f f $(h 1)
 two d -
-two/f f $(h 2)
 EOF
 )"
 
