@@ -9,7 +9,31 @@
  * reads can restart inflate near the bytes they want.
  *
  * Nothing here prints or exits: failures fill a struct tar_err.
+ *
+ * Where tar readers disagree (corpus rows flagged DISAGREE), the reader
+ * takes these positions:
+ * - GNU magic: the prefix field holds atime/ctime, never a name prefix
+ *   (GNU tar, bsdtar; Python and Go prepend it).
+ * - Several L, K or x headers before one member: the last one wins (a
+ *   later x header replaces all records of an earlier one).
+ * - Typeflags 1-6 never have content, whatever their size field says
+ *   (Go, libarchive); '\0' with a name ending in '/' is a directory.
+ * - A 'g' record applies to every later member of the layer; an empty
+ *   value deletes it (POSIX). path, linkpath, size and GNU.sparse.* name
+ *   or frame one member, so in a 'g' header they are dropped with a
+ *   warning (Go, bsdtar).
+ * - GNU 'V' and 'N' and Solaris 'A' headers are consumed, never returned.
+ * - Malformed pax records, a NUL in a pax path, linkpath, uname or gname,
+ *   an x header of more than TAR_MAX_PAX bytes, and an extension header
+ *   with no member after it are errors (Go); a malformed pax mtime is
+ *   only a warning and the header's mtime stands (libarchive).
+ * - One zero block ends the archive; data after it is ignored with a
+ *   warning. Trailing non-zero bytes after a gzip stream: a warning.
+ * - A member whose content or padding is cut off is an error.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE  /* memrchr, st_mtim */
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -582,6 +606,13 @@ struct zsrc {
 	int live;               /* inflateInit2 done */
 };
 
+/* Where a gzip member's CRC32 and ISIZE lie and what they said; read again
+ * by tar_in_unchanged to catch a layer rewritten in place. */
+struct gz_trailer {
+	uint64_t off;
+	uint32_t crc, isize;
+};
+
 enum { ST_READING, ST_DONE, ST_FAILED };
 
 struct tar_in {
@@ -609,6 +640,8 @@ struct tar_in {
 	int ix_eof;
 	struct access_point *ap;
 	size_t nap, capap;
+	struct gz_trailer *trailers;    /* one per gzip member read */
+	size_t ntrailers, captrailers;
 
 	/* gzip, the forward cursor of tar_read_content */
 	struct zsrc cur;
@@ -748,10 +781,32 @@ static int check_trailing(struct tar_in *in, struct tar_err *err)
 	}
 }
 
+static int add_trailer(struct tar_in *in)
+{
+	struct zsrc *s = &in->ix;
+
+	if (in->ntrailers == in->captrailers) {
+		size_t cap = in->captrailers ? 2 * in->captrailers : 16;
+		struct gz_trailer *v = realloc(in->trailers, cap * sizeof *v);
+		if (!v)
+			return -1;
+		in->trailers = v;
+		in->captrailers = cap;
+	}
+	/* inflate in gzip mode has just checked these 8 bytes */
+	in->trailers[in->ntrailers++] = (struct gz_trailer){
+		zsrc_pos(s) - 8, (uint32_t)s->zs.adler, (uint32_t)s->zs.total_out
+	};
+	return 0;
+}
+
 /* Z_STREAM_END on the indexing stream: start the next member or stop. */
 static int ix_member_end(struct tar_in *in, struct tar_err *err)
 {
 	struct zsrc *s = &in->ix;
+
+	if (add_trailer(in) < 0)
+		return fail(err, in->ix_total, "out of memory");
 	ssize_t n = zsrc_peek(in->fd, s, 2);
 
 	if (n < 0)
@@ -948,14 +1003,34 @@ int tar_in_is_gzip(const struct tar_in *in)
 	return in->gzip;
 }
 
+static uint32_t get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/*
+ * Size and mtime as at open; for gzip also every member trailer (CRC32 and
+ * length) read so far, so that a layer rewritten in place with the same
+ * size and a restored mtime is caught too: 8 bytes per member.
+ */
 int tar_in_unchanged(const struct tar_in *in)
 {
 	struct stat st;
+	unsigned char t[8];
 
 	if (fstat(in->fd, &st) < 0)
 		return 0;
-	return st.st_size == in->size0 && st.st_mtim.tv_sec == in->mtim0.tv_sec &&
-	       st.st_mtim.tv_nsec == in->mtim0.tv_nsec;
+	if (st.st_size != in->size0 || st.st_mtim.tv_sec != in->mtim0.tv_sec ||
+	    st.st_mtim.tv_nsec != in->mtim0.tv_nsec)
+		return 0;
+	for (size_t i = 0; i < in->ntrailers; i++) {
+		const struct gz_trailer *g = &in->trailers[i];
+		if (pread_full(in->fd, t, sizeof t, g->off) != (ssize_t)sizeof t ||
+		    get_le32(t) != g->crc || get_le32(t + 4) != g->isize)
+			return 0;
+	}
+	return 1;
 }
 
 void tar_in_close(struct tar_in *in)
@@ -969,6 +1044,7 @@ void tar_in_close(struct tar_in *in)
 	for (size_t i = 0; i < in->nap; i++)
 		free(in->ap[i].window);
 	free(in->ap);
+	free(in->trailers);
 	pax_list_free(&in->globals);
 	free(in);
 }
@@ -1030,6 +1106,34 @@ static char *read_ext_body(struct tar_in *in, struct member *m, uint64_t size,
 	return p;
 }
 
+/*
+ * A path, linkpath or size names or frames one member; in a global header
+ * it would give every later member the same name (losing all but one) or
+ * the same framing, so it is dropped with a warning (Go and bsdtar ignore
+ * it too). So are GNU.sparse.* records. Looks at G's records from FIRST.
+ */
+static void drop_member_records(struct tar_in *in, struct pax_list *g, size_t first,
+				uint64_t off)
+{
+	size_t j = first;
+	int dropped = 0;
+
+	for (size_t i = first; i < g->n; i++) {
+		struct pax_rec *r = &g->v[i];
+		if (key_is(r, "path") || key_is(r, "linkpath") || key_is(r, "size") ||
+		    strncmp(r->key, "GNU.sparse.", 11) == 0) {
+			dropped |= r->vlen > 0;
+			free(r->key);
+			continue;
+		}
+		g->v[j++] = *r;
+	}
+	g->n = j;
+	if (dropped)
+		warnf(in, off, "ignoring path, linkpath, size or GNU.sparse "
+		      "records in a pax global header");
+}
+
 /* Merges a g header's records into the layer's globals. */
 static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 		       struct tar_err *err)
@@ -1039,10 +1143,12 @@ static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 
 	if (!body)
 		return -1;
+	size_t first = g->n;
 	int r = pax_parse(body, (size_t)size, g, NULL, m->hdr_off, err);
 	free(body);
 	if (r < 0)
 		return -1;
+	drop_member_records(in, g, first, m->hdr_off);
 
 	/* Compact: the last record of each key wins, empty values delete. */
 	const struct pax_rec **refs = malloc((g->n ? g->n : 1) * sizeof *refs);
@@ -1097,6 +1203,11 @@ static int read_pax(struct tar_in *in, struct member *m, uint64_t size,
 
 	if (!body)
 		return -1;
+	/* of several x headers before one member the last one counts, as
+	 * the last GNU L does (GNU tar, bsdtar, Go) */
+	pax_list_free(&m->pax);
+	m->nsp00 = 0;
+	m->sp00_have_off = 0;
 	int r = pax_parse(body, (size_t)size, &m->pax, m, m->hdr_off, err);
 	free(body);
 	return r;
@@ -1465,11 +1576,11 @@ static int merge_pax(struct tar_in *in, struct member *m, struct paxinfo *pi,
 	}
 	free(refs);
 	free(keep);
+	/* PI now points into M's and the globals' records; both outlive
+	 * the member being built */
 	if (r == 0 && out.len) {
 		e->pax = out.p;
 		e->paxlen = out.len;
-		/* pax records live on in *PI: they belong to M and globals,
-		 * which outlive this call */
 	} else {
 		free(out.p);
 	}
