@@ -67,6 +67,12 @@ struct node {
 	size_t nkids;
 };
 
+/* A whiteout of the layer being applied, and what it names. */
+struct whiteout {
+	struct node *target;
+	int opaque;
+};
+
 /* Hardlinks of one layer waiting for a target that appears later in it,
  * grouped by the (normalised) target path; arena-allocated. */
 struct waiter {
@@ -638,54 +644,84 @@ wipe(struct node *n, uint32_t layer)
 }
 
 /*
- * apply_whiteout: removes what whiteout E of layer L names (SPEC 2.3),
- * sparing whatever the layer itself made or passed through. Its directory
- * is looked up after the layer's other entries, so a marker inside a
- * directory that replaced a symlink is about that new directory, as Docker
- * writes it and umoci reads it. A whiteout never creates anything.
+ * find_whiteout: what whiteout E names, looked up where E stands in its
+ * layer, as umoci does: so a marker written inside a directory that just
+ * replaced a symlink is about that directory. A whiteout never creates
+ * anything: *OUT is NULL when the name does not exist.
  */
 static int
-apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
+find_whiteout(const struct ent *e, enum kind k, struct node **out)
 {
 	size_t dlen;
 	const char *b = split(e->t.name, &dlen);
 	const char *name = b + strlen(WH);
-	struct node *dir, *target;
+	struct node *dir;
 
+	*out = NULL;
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
 		return fail(e, "%s: invalid whiteout", e->t.name);
 	if (walk_dir(&root, e->t.name, dlen, e, 0, &dir) < 0)
 		return -1;
-	if (!dir)
-		return 0;
-	if (k == WHITEOUT) {
-		if ((target = child_get(dir, name, strlen(name))))
-			wipe(target, l);
-		return 0;
-	}
-	for (struct node *c = dir->child, *next; c; c = next) {
-		next = c->next;
-		wipe(c, l);
-	}
+	if (dir)
+		*out = k == OPAQUE ? dir : child_get(dir, name, strlen(name));
 	return 0;
+}
+
+/*
+ * Whiteouts are carried out once the layer's other entries are in, so that
+ * they remove only what lower layers made, wherever they stand (SPEC 2.3).
+ */
+static void
+apply_whiteouts(const struct whiteout *wh, size_t n, uint32_t l)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct node *t = wh[i].target;
+		if (t->dead)
+			continue;       /* replaced by this layer */
+		if (!wh[i].opaque) {
+			wipe(t, l);
+			continue;
+		}
+		for (struct node *c = t->child, *next; c; c = next) {
+			next = c->next;
+			wipe(c, l);
+		}
+	}
 }
 
 static int
 apply_layer(struct layer *ly, uint32_t l)
 {
-	size_t i;
+	struct whiteout *wh = NULL;
+	size_t i, nwh = 0, cap = 0;
+	int rc = -1;
 
 	for (i = 0; i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
-		if (!*e->t.name || classify(base_name(e->t.name)) != PLAIN)
+		enum kind k = classify(base_name(e->t.name));
+		if (!*e->t.name)
 			continue;
+		if (k != PLAIN) {
+			struct node *t;
+			if (find_whiteout(e, k, &t) < 0)
+				goto out;
+			if (!t)
+				continue;
+			if (nwh == cap) {
+				cap = cap ? cap * 2 : 16;
+				wh = xrealloc(wh, cap * sizeof(*wh));
+			}
+			wh[nwh].target = t;
+			wh[nwh++].opaque = k == OPAQUE;
+			continue;
+		}
 		int r = apply_entry(e, 0);
 		if (r < 0)
-			return -1;
+			goto out;
 		if (r == 0)
 			pending_add(e);
 		else if (hl_count(waiting) && apply_pending(e->t.name) < 0)
-			return -1;
+			goto out;
 	}
 	/*
 	 * What still waits names its target another way (through a symlink,
@@ -700,20 +736,17 @@ apply_layer(struct layer *ly, uint32_t l)
 		for (struct waiter *w = p->first; w; w = w->next) {
 			int r = apply_entry(w->link, 1);
 			if (r == 0)
-				return fail(w->link, "%s: hardlink target not found: %s",
-					    w->link->t.name, w->link->t.linkname);
-			if (r < 0)
-				return -1;
+				fail(w->link, "%s: hardlink target not found: %s",
+				     w->link->t.name, w->link->t.linkname);
+			if (r <= 0)
+				goto out;
 		}
 	}
-	/* Whiteouts last: they apply only to what lower layers made. */
-	for (i = 0; i < ly->nents; i++) {
-		const struct ent *e = &ly->ents[i];
-		enum kind k = classify(base_name(e->t.name));
-		if (*e->t.name && k != PLAIN && apply_whiteout(e, k, l) < 0)
-			return -1;
-	}
-	return 0;
+	apply_whiteouts(wh, nwh, l);
+	rc = 0;
+out:
+	free(wh);
+	return rc;
 }
 
 /* ---- indexing -------------------------------------------------------- */
