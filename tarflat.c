@@ -1138,6 +1138,7 @@ run(const char *output)
 	return rc;
 }
 
+#ifndef TARFLAT_NO_MAIN
 int
 main(int argc, char **argv)
 {
@@ -1198,3 +1199,4 @@ main(int argc, char **argv)
 	cleanup();
 	return rc;
 }
+#endif /* TARFLAT_NO_MAIN: t/fuzz/fuzz_flatten.c includes this file */
