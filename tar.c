@@ -598,6 +598,16 @@ struct access_point {
 	unsigned char *window;  /* NULL: a gzip member starts at IN */
 };
 
+/*
+ * The global records carried verbatim, serialised once for all the members
+ * that follow until the next g header (tar_entry.gpax points into it).
+ */
+struct gsnap {
+	struct gsnap *next;
+	size_t len;
+	char recs[];
+};
+
 /* An inflate stream fed from the file by pread. */
 struct zsrc {
 	z_stream zs;
@@ -630,6 +640,9 @@ struct tar_in {
 	uint64_t pos;           /* uncompressed offset of the next byte */
 	struct pax_list globals;
 	size_t globals_bytes;
+	struct gsnap *snaps;    /* every snapshot handed out, newest first */
+	int snap_valid;         /* snaps holds the current globals */
+	uint64_t gkept;         /* bytes of global records handed out */
 
 	/* gzip, read once by tar_next */
 	struct zsrc ix;
@@ -1046,6 +1059,11 @@ void tar_in_close(struct tar_in *in)
 	free(in->ap);
 	free(in->trailers);
 	pax_list_free(&in->globals);
+	while (in->snaps) {
+		struct gsnap *g = in->snaps;
+		in->snaps = g->next;
+		free(g);
+	}
 	free(in);
 }
 
@@ -1126,6 +1144,12 @@ static void drop_member_records(struct tar_in *in, struct pax_list *g, size_t fi
 			free(r->key);
 			continue;
 		}
+		/* A comment (git archive's commit id) is about the archive,
+		 * not about each file: it is not copied onto every member. */
+		if (key_is(r, "comment")) {
+			free(r->key);
+			continue;
+		}
 		g->v[j++] = *r;
 	}
 	g->n = j;
@@ -1143,6 +1167,7 @@ static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 
 	if (!body)
 		return -1;
+	in->snap_valid = 0;
 	size_t first = g->n;
 	int r = pax_parse(body, (size_t)size, g, NULL, m->hdr_off, err);
 	free(body);
@@ -1538,15 +1563,66 @@ static int pax_apply(struct tar_in *in, const struct pax_rec *r, struct paxinfo 
 	return 0;
 }
 
-/* Merges globals and the member's records, fills PI and E->pax. */
+/* Counts N more bytes of global records against TAR_MAX_GLOBAL. */
+static int charge_globals(struct tar_in *in, size_t n, uint64_t off, struct tar_err *err)
+{
+	in->gkept += n;
+	if (in->gkept > TAR_MAX_GLOBAL)
+		return fail(err, off, "pax global records too large for this many members");
+	return 0;
+}
+
+/*
+ * The current globals that are carried verbatim (those pax_apply keeps),
+ * serialised once per g header and shared by the members that follow.
+ */
+static struct gsnap *global_snapshot(struct tar_in *in, uint64_t off, struct tar_err *err)
+{
+	struct buf b = { 0 };
+	struct gsnap *g;
+
+	if (in->snap_valid)
+		return in->snaps;
+	for (size_t i = 0; i < in->globals.n; i++) {
+		struct paxinfo scratch = { 0 };
+		const struct pax_rec *r = &in->globals.v[i];
+		int k = pax_apply(in, r, &scratch, off, err);
+		if (k < 0 || (k > 0 && buf_add_record(&b, r->key, r->klen, r->val, r->vlen) < 0)) {
+			free(b.p);
+			return k < 0 ? NULL : (fail(err, off, "out of memory"), NULL);
+		}
+	}
+	if (charge_globals(in, b.len, off, err) < 0 ||
+	    !(g = malloc(sizeof(*g) + b.len + 1))) {
+		free(b.p);
+		if (in->gkept <= TAR_MAX_GLOBAL)
+			fail(err, off, "out of memory");
+		return NULL;
+	}
+	g->len = b.len;
+	if (b.len)
+		memcpy(g->recs, b.p, b.len);
+	free(b.p);
+	g->next = in->snaps;
+	in->snaps = g;
+	in->snap_valid = 1;
+	return g;
+}
+
+/*
+ * Merges globals and the member's records and fills PI. The member's kept
+ * records go to E->pax; the globals' to E->gpax, a snapshot shared with the
+ * members around it, unless the member overrides one of them: then E->pax
+ * gets all of them merged, at the cost of a copy.
+ */
 static int merge_pax(struct tar_in *in, struct member *m, struct paxinfo *pi,
 		     struct tar_entry *e, struct tar_err *err)
 {
-	size_t n = in->globals.n + m->pax.n;
+	size_t gn = in->globals.n, n = gn + m->pax.n;
 	const struct pax_rec **refs;
 	unsigned char *keep;
 	struct buf out = { 0 };
-	int r = 0;
+	int r = 0, overridden = 0, global_kept = 0;
 
 	memset(pi, 0, sizeof *pi);
 	if (n == 0)
@@ -1564,18 +1640,42 @@ static int merge_pax(struct tar_in *in, struct member *m, struct paxinfo *pi,
 		refs[in->globals.n + i] = &m->pax.v[i];
 	if (pax_dedupe(refs, n, keep) < 0)
 		r = fail(err, m->hdr_off, "out of memory");
+	/*
+	 * Apply the records that count; mark those carried verbatim with 2,
+	 * and learn whether the member hides a global one that would be.
+	 */
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (!keep[i])
-			continue;
-		int k = pax_apply(in, refs[i], pi, m->hdr_off, err);
+		struct paxinfo scratch = { 0 };
+		int k = 0;
+		if (keep[i])
+			k = pax_apply(in, refs[i], pi, m->hdr_off, err);
+		else if (i < gn && !overridden)
+			k = pax_apply(in, refs[i], &scratch, m->hdr_off, err);
 		if (k < 0)
 			r = -1;
-		else if (k > 0 && buf_add_record(&out, refs[i]->key, refs[i]->klen,
-						 refs[i]->val, refs[i]->vlen) < 0)
+		else if (k > 0 && keep[i])
+			keep[i] = 2, global_kept |= i < gn;
+		else if (k > 0)
+			overridden = 1;
+	}
+	for (size_t i = overridden ? 0 : gn; r == 0 && i < n; i++) {
+		if (keep[i] == 2 && buf_add_record(&out, refs[i]->key, refs[i]->klen,
+						   refs[i]->val, refs[i]->vlen) < 0)
 			r = fail(err, m->hdr_off, "out of memory");
 	}
 	free(refs);
 	free(keep);
+	if (r == 0 && overridden)
+		r = charge_globals(in, out.len, m->hdr_off, err);
+	if (r == 0 && global_kept && !overridden) {
+		const struct gsnap *g = global_snapshot(in, m->hdr_off, err);
+		if (!g)
+			r = -1;
+		else if (g->len) {
+			e->gpax = g->recs;
+			e->gpaxlen = g->len;
+		}
+	}
 	/* PI now points into M's and the globals' records; both outlive
 	 * the member being built */
 	if (r == 0 && out.len) {
@@ -2344,7 +2444,8 @@ static int fill_header(const struct tar_entry *e, const char *name, size_t nlen,
 	r |= put_num(h->size, sizeof h->size, e->type == '0' ? e->size : 0, "size", pax);
 	if (e->mtime < 0 || tar_put_num(h->mtime, sizeof h->mtime, (uint64_t)e->mtime) < 0) {
 		tar_put_num(h->mtime, sizeof h->mtime, 0);
-		if (!pax_has_key(e->pax, e->pax ? e->paxlen : 0, "mtime"))
+		if (!pax_has_key(e->pax, e->pax ? e->paxlen : 0, "mtime") &&
+		    !pax_has_key(e->gpax, e->gpax ? e->gpaxlen : 0, "mtime"))
 			r |= add_num_record(pax, "mtime", 0, e->mtime, 1);
 	}
 	h->typeflag = e->type;
@@ -2356,6 +2457,8 @@ static int fill_header(const struct tar_entry *e, const char *name, size_t nlen,
 		     "SCHILY.devmajor", pax);
 	r |= put_num(h->devminor, sizeof h->devminor, dev ? e->devminor : 0,
 		     "SCHILY.devminor", pax);
+	if (e->gpax && e->gpaxlen)
+		r |= buf_add(pax, e->gpax, e->gpaxlen);
 	if (e->pax && e->paxlen)
 		r |= buf_add(pax, e->pax, e->paxlen);
 	return r ? -1 : 0;

@@ -16,6 +16,7 @@
 #define TAR_MAX_NAME   (64 * 1024)       /* one GNU long name or link target */
 #define TAR_MAX_PAX    (1024 * 1024)     /* one pax extended header */
 #define TAR_MAX_EXT    64                /* chained extension headers per member */
+#define TAR_MAX_GLOBAL (64u << 20)       /* pax global records kept, per layer */
 #define TAR_SPAN       (4u << 20)        /* gzip output between access points */
 
 /* The on-disk header, as POSIX ustar lays it out; GNU reuses prefix. */
@@ -84,6 +85,16 @@ struct tar_entry {
 	 */
 	char *pax;
 	size_t paxlen;
+	/*
+	 * The layer's pax global records that apply to this member and are
+	 * carried verbatim, serialised the same way; written before PAX, and
+	 * none of their keys is in PAX. Shared by the members that follow one
+	 * g header and owned by the reader: valid until tar_in_close. NULL
+	 * when there is none. (A member that overrides a global record gets
+	 * the merged records in PAX instead.)
+	 */
+	const char *gpax;
+	size_t gpaxlen;
 };
 
 void tar_entry_free(struct tar_entry *e);
