@@ -203,10 +203,23 @@ class Stack:
 
     def whiteout(self, path, opaque=False):
         if opaque:
-            comps = (path.split("/") if path else []) + [".wh..wh..opq"]
+            d, base = path, ".wh..wh..opq"
         else:
             d, _, b = path.rpartition("/")
-            comps = (d.split("/") if d else []) + [".wh." + b]
+            base = ".wh." + b
+        dcomps = d.split("/") if d else []
+        if d and self.r.random() < 0.25:
+            # now and then through a symlink to the directory
+            for p in sorted(self.tree):
+                if self.tree[p].kind != "l":
+                    continue
+                try:
+                    if self.resolve_dir(p.split("/")) == dcomps:
+                        dcomps = p.split("/")
+                        break
+                except Bad:
+                    pass
+        comps = dcomps + [base]
         ti = tarfile.TarInfo(self.style(comps))
         if not opaque and self.r.random() < 0.1:
             # old AUFS layers store whiteouts as hardlinks

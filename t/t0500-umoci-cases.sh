@@ -309,6 +309,26 @@ EOF
 ok "dir replacing a symlink to a dir, with a whiteout of a child" \
 	dif symwh "^a/keep f 0644 0:0 $T0 $(h k) -" rs1.tar rs3.tar
 
+# the other order: a marker read while c is still the symlink is looked up
+# where it stands, through c, and empties a (umoci does the same)
+mklayer rs4.tar <<'EOF'
+opaque c
+dir c mtime=2
+file c/new data=n
+EOF
+ok "opaque marker before the directory that replaces a symlink" \
+	dif symopq2 "^c/new f 0644 0:0 $T0 $(h n) -" rs1.tar rs4.tar
+
+# whiteouts written through a symlinked parent
+mklayer rs5.tar <<'EOF'
+whiteout c/keep
+dir a/sub mtime=4
+opaque c/sub
+file c/sub/x data=x
+EOF
+ok "whiteout and opaque marker through a symlinked parent" \
+	dif symthrough "^a/sub/x f 0644 0:0 $T0 $(h x) -" rs1.tar rs5.tar
+
 # --- /x ./x x mixed ---------------------------------------------------------------
 mklayer nm1.tar <<'EOF'
 dir /etc mtime=1
