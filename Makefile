@@ -7,7 +7,7 @@ MANDIR ?= $(PREFIX)/share/man
 CFLAGS ?= -O2 -g
 WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wwrite-strings -Wformat=2
-LDLIBS = -lz
+LDLIBS = -lz -pthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 OBJ = tarflat.o tar.o hlmap.o

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,12 +33,22 @@ struct ent {
 	uint32_t layer;
 };
 
+struct error {
+	const char *file;
+	uint64_t off;
+	char msg[512];
+	int epipe;              /* the reader of our output went away */
+};
+
 struct layer {
 	const char *name;       /* as given on the command line */
 	int fd;
 	struct tar_in *in;
 	struct ent *ents;
 	size_t nents, cap;
+	struct error err;       /* what went wrong with this layer */
+	char *warnings;         /* held while layers are indexed side by side */
+	size_t wlen;
 };
 
 /* A file: its metadata and content come from SRC. */
@@ -85,12 +96,6 @@ struct pending {
 	struct waiter *first, **tail;   /* in input order */
 };
 
-struct error {
-	const char *file;
-	uint64_t off;
-	char msg[512];
-	int epipe;              /* the reader of our output went away */
-};
 
 static struct layer *layers;
 static size_t nlayers;
@@ -98,13 +103,14 @@ static struct node root;
 static struct inode root_ino;
 static struct hlmap *tree;      /* (parent, name) -> node */
 static struct hlmap *waiting;   /* target path -> struct pending, per layer */
-static struct error err;
+static struct error err;        /* what went wrong outside any one layer */
 static int verbose;
 static int warned_type;
 static const char *out_tmp;     /* -o's temporary file, removed on failure */
 
 /* ---- messages -------------------------------------------------------- */
 
+static void *xrealloc(void *p, size_t n);
 static void warn(const char *file, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(const struct ent *e, const char *fmt, ...)
@@ -123,52 +129,82 @@ warn(const char *file, uint64_t off, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* A warning while indexing: kept with its layer, printed in layer order. */
+static void
+layer_warn(struct layer *ly, uint64_t off, const char *msg)
+{
+	int n = snprintf(NULL, 0, "tarflat: %s: offset %llu: warning: %s\n", ly->name,
+			 (unsigned long long)off, msg);
+	if (n < 0)
+		return;
+	ly->warnings = xrealloc(ly->warnings, ly->wlen + (size_t)n + 1);
+	snprintf(ly->warnings + ly->wlen, (size_t)n + 1, "tarflat: %s: offset %llu: warning: %s\n",
+		 ly->name, (unsigned long long)off, msg);
+	ly->wlen += (size_t)n;
+}
+
 static void
 tar_warn(void *ctx, uint64_t off, const char *msg)
 {
-	warn(ctx, off, "%s", msg);
+	layer_warn(ctx, off, msg);
 }
 
 /* Records what went wrong with entry E; returns -1 for the caller to pass on. */
 static int
 fail(const struct ent *e, const char *fmt, ...)
 {
+	struct layer *ly = &layers[e->layer];
 	va_list ap;
 
-	err.file = layers[e->layer].name;
-	err.off = e->t.hdr_off;
+	ly->err.file = ly->name;
+	ly->err.off = e->t.hdr_off;
 	va_start(ap, fmt);
-	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	vsnprintf(ly->err.msg, sizeof(ly->err.msg), fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
 static int
-fail_tar(const struct layer *ly, const struct tar_err *te)
+fail_tar(struct layer *ly, const struct tar_err *te)
 {
-	err.file = ly->name;
-	err.off = te->off;
-	snprintf(err.msg, sizeof(err.msg), "%s", te->msg);
+	ly->err.file = ly->name;
+	ly->err.off = te->off;
+	snprintf(ly->err.msg, sizeof(ly->err.msg), "%s", te->msg);
 	return -1;
 }
 
+/* A system call failed; WHAT names the file or the step. LY is the layer
+ * concerned, or NULL. */
+static int
+fail_sys(struct layer *ly, const char *what)
+{
+	struct error *er = ly ? &ly->err : &err;
+
+	er->file = NULL;
+	er->epipe = errno == EPIPE;
+	snprintf(er->msg, sizeof(er->msg), "%.300s: %s", what, strerror(errno));
+	return -1;
+}
+
+/* Prints the first layer's error, or else the one outside any layer. */
 static void
 report(void)
 {
-	if (err.file)
-		fprintf(stderr, "tarflat: %s: offset %llu: %s\n", err.file,
-			(unsigned long long)err.off, err.msg);
-	else
-		fprintf(stderr, "tarflat: %s\n", err.msg);
-}
+	const struct error *er = &err;
 
-static int
-fail_sys(const char *what)
-{
-	err.file = NULL;
-	err.epipe = errno == EPIPE;
-	snprintf(err.msg, sizeof(err.msg), "%.300s: %s", what, strerror(errno));
-	return -1;
+	for (size_t i = 0; i < nlayers; i++) {
+		if (layers[i].err.msg[0]) {
+			er = &layers[i].err;
+			break;
+		}
+	}
+	if (er->epipe)
+		return;         /* a closed pipe downstream ends us quietly */
+	if (er->file)
+		fprintf(stderr, "tarflat: %s: offset %llu: %s\n", er->file,
+			(unsigned long long)er->off, er->msg);
+	else
+		fprintf(stderr, "tarflat: %s\n", er->msg);
 }
 
 static _Noreturn void
@@ -761,14 +797,14 @@ open_layer(struct layer *ly)
 	if (strcmp(ly->name, "-") == 0) {
 		ly->fd = STDIN_FILENO;
 	} else if ((ly->fd = open(ly->name, O_RDONLY | O_CLOEXEC)) < 0) {
-		return fail_sys(ly->name);
+		return fail_sys(ly, ly->name);
 	}
 	struct stat st;
 	if (fstat(ly->fd, &st) < 0)
-		return fail_sys(ly->name);
+		return fail_sys(ly, ly->name);
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
-		return fail_sys(ly->name);
+		return fail_sys(ly, ly->name);
 	}
 	if (!S_ISREG(st.st_mode) && lseek(ly->fd, 0, SEEK_CUR) < 0) {
 		const char *dir = getenv("TMPDIR");
@@ -776,7 +812,7 @@ open_layer(struct layer *ly)
 		snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", dir && *dir ? dir : "/tmp");
 		int fd = mkstemp(tmpl);
 		if (fd < 0)
-			return fail_sys(tmpl);
+			return fail_sys(ly, tmpl);
 		unlink(tmpl);
 		char *buf = xrealloc(NULL, COPY_BUF);
 		ssize_t n;
@@ -786,7 +822,7 @@ open_layer(struct layer *ly)
 			if (n < 0 || write(fd, buf, (size_t)n) != n) {
 				free(buf);
 				close(fd);
-				return fail_sys(n < 0 ? ly->name : "spooling to $TMPDIR");
+				return fail_sys(ly, n < 0 ? ly->name : "spooling to $TMPDIR");
 			}
 		}
 		free(buf);
@@ -795,14 +831,14 @@ open_layer(struct layer *ly)
 		ly->fd = fd;
 	}
 	struct tar_err te = { 0, "" };
-	ly->in = tar_in_open(ly->fd, tar_warn, (void *)ly->name, &te);
+	ly->in = tar_in_open(ly->fd, tar_warn, ly, &te);
 	if (!ly->in)
 		return fail_tar(ly, &te);
 	return 0;
 }
 
 static int
-index_layer(struct layer *ly, uint32_t l, uint64_t *seq)
+index_layer(struct layer *ly, uint32_t l)
 {
 	struct tar_err te = { 0, "" };
 	struct tar_entry t;
@@ -810,7 +846,7 @@ index_layer(struct layer *ly, uint32_t l, uint64_t *seq)
 
 	while ((r = tar_next(ly->in, &t, &te)) > 0) {
 		if (!*t.name)
-			warn(ly->name, t.hdr_off, "entry with an empty name ignored");
+			layer_warn(ly, t.hdr_off, "entry with an empty name ignored");
 		normalise(t.name);
 		if (t.type == '1')
 			normalise(t.linkname);
@@ -820,12 +856,54 @@ index_layer(struct layer *ly, uint32_t l, uint64_t *seq)
 		}
 		struct ent *e = &ly->ents[ly->nents++];
 		e->t = t;
-		e->seq = (*seq)++;
+		e->seq = (uint64_t)l << 40 | (ly->nents - 1);  /* input order */
 		e->layer = l;
 		if (t.type == '1' && !*t.linkname && *t.name)
 			return fail(e, "%s: hardlink to a directory: /", t.name);
 	}
 	return r < 0 ? fail_tar(ly, &te) : 0;
+}
+
+static size_t next_layer;       /* the next layer for an index worker */
+
+static void *
+index_worker(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&next_layer, 1, __ATOMIC_RELAXED);
+		if (i >= nlayers)
+			return NULL;
+		if (open_layer(&layers[i]) == 0)
+			index_layer(&layers[i], (uint32_t)i);
+	}
+}
+
+/*
+ * Indexes every layer, several at a time: a layer's headers do not depend
+ * on the others, and inflating them is most of the first pass. Returns 0,
+ * or -1 when some layer failed (its err says why).
+ */
+static int
+index_all(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus;
+	pthread_t tid[8];
+	size_t started = 0;
+
+	if (n > nlayers)
+		n = nlayers;
+	next_layer = 0;
+	while (started + 1 < n && pthread_create(&tid[started], NULL, index_worker, NULL) == 0)
+		started++;
+	index_worker(NULL);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	for (size_t i = 0; i < nlayers; i++)
+		if (layers[i].err.msg[0])
+			return -1;
+	return 0;
 }
 
 /* ---- emitting -------------------------------------------------------- */
@@ -905,11 +983,11 @@ copy_content(struct emitter *em, const struct ent *src)
 		if (tar_read_content(ly->in, &src->t, pos, em->buf, n, &te) < 0)
 			return fail_tar(ly, &te);
 		if (tar_write_data(&em->out, em->buf, n) < 0)
-			return fail_sys("write");
+			return fail_sys(NULL, "write");
 		pos += n;
 	}
 	if (tar_write_pad(&em->out, size) < 0)
-		return fail_sys("write");
+		return fail_sys(NULL, "write");
 	return 0;
 }
 
@@ -937,7 +1015,7 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 	if (verbose)
 		fprintf(stderr, "%s\n", em->path);
 	if (tar_write_header(&em->out, &t) < 0)
-		return fail_sys("write");
+		return fail_sys(NULL, "write");
 	if (t.type == '0' && copy_content(em, ino->src) < 0)
 		return -1;
 	if (ino->carrier == n && ino->names->next_name) {
@@ -979,9 +1057,10 @@ inputs_unchanged(void)
 {
 	for (size_t i = 0; i < nlayers; i++) {
 		if (!tar_in_unchanged(layers[i].in)) {
-			err.file = layers[i].name;
-			err.off = 0;
-			snprintf(err.msg, sizeof(err.msg), "input changed while tarflat was reading it");
+			struct error *er = &layers[i].err;
+			er->file = layers[i].name;
+			er->off = 0;
+			snprintf(er->msg, sizeof(er->msg), "input changed while tarflat was reading it");
 			return 0;
 		}
 	}
@@ -1005,7 +1084,7 @@ emit(int fd)
 	if (!inputs_unchanged())
 		goto out;
 	if (tar_write_end(&em.out) < 0) {
-		fail_sys("write");
+		fail_sys(NULL, "write");
 		goto out;
 	}
 	rc = 0;
@@ -1034,8 +1113,6 @@ usage(FILE *f)
 static int
 flatten(void)
 {
-	uint64_t seq = 0;
-
 	tree = hl_new(node_match);
 	waiting = hl_new(pending_match);
 	if (!tree || !waiting)
@@ -1043,13 +1120,18 @@ flatten(void)
 	root.ino = &root_ino;
 	root_ino.src = arena_alloc(sizeof(struct ent));
 	((struct ent *)root_ino.src)->t.type = '5';
+	int rc = index_all();
 	for (size_t i = 0; i < nlayers; i++) {
-		if (open_layer(&layers[i]) < 0 ||
-		    index_layer(&layers[i], (uint32_t)i, &seq) < 0 ||
-		    apply_layer(&layers[i], (uint32_t)i) < 0)
-			return -1;
+		struct layer *ly = &layers[i];
+		if (ly->wlen)
+			fputs(ly->warnings, stderr);
+		free(ly->warnings);
+		ly->warnings = NULL;
+		ly->wlen = 0;
 	}
-	return 0;
+	for (size_t i = 0; rc == 0 && i < nlayers; i++)
+		rc = apply_layer(&layers[i], (uint32_t)i);
+	return rc;
 }
 
 /*
@@ -1064,6 +1146,7 @@ cleanup(void)
 		for (size_t j = 0; j < ly->nents; j++)
 			tar_entry_free(&ly->ents[j].t);
 		free(ly->ents);
+		free(ly->warnings);
 		if (ly->in)
 			tar_in_close(ly->in);
 		if (ly->fd > STDIN_FILENO)
@@ -1098,14 +1181,14 @@ open_output(const char *file, char **tmp)
 
 	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
 		int fd = open(file, O_WRONLY | O_CLOEXEC);
-		return fd < 0 ? fail_sys(file) : fd;
+		return fd < 0 ? fail_sys(NULL, file) : fd;
 	}
 
 	*tmp = xrealloc(NULL, n);
 	snprintf(*tmp, n, "%s.tmp.XXXXXX", file);
 	int fd = mkstemp(*tmp);
 	if (fd < 0)
-		return fail_sys(file);
+		return fail_sys(NULL, file);
 	out_tmp = *tmp;
 	mode_t mask = umask(0);
 	umask(mask);
@@ -1127,7 +1210,7 @@ run(const char *output)
 	if (emit(fd) == 0) {
 		/* A late error (NFS, quota) can show only at close. */
 		if (close(fd) < 0 || (tmp && rename(tmp, output) < 0))
-			fail_sys(output ? output : "standard output");
+			fail_sys(NULL, output ? output : "standard output");
 		else
 			rc = 0;
 	}
@@ -1192,8 +1275,7 @@ main(int argc, char **argv)
 	}
 	int rc = 0;
 	if (run(output) < 0) {
-		if (!err.epipe)
-			report();       /* a closed pipe downstream ends us quietly */
+		report();
 		rc = 1;
 	}
 	cleanup();
