@@ -14,8 +14,12 @@ work=$FUZZ/work
 bin=$FUZZ/bin/$target
 [ -x "$bin" ] || { echo "run.sh: $bin missing: run make fuzz" >&2; exit 2; }
 [ -d "$work/seeds/$target" ] || bash "$FUZZ/seeds.sh" >/dev/null
-mkdir -p "$work/corpus/$target" "$work/crashes/$target"
-exec "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+mkdir -p "$work/corpus/$target" "$work/crashes/$target" "$work/run"
+# Fork mode starts the binary again for each job: run a copy, so that a
+# rebuild (make fuzz, ci.sh) does not change the code under a running fuzzer.
+copy=$work/run/$target.$$
+cp "$bin" "$copy"
+exec "$copy" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
 	-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
 	-max_len=65536 -dict="$FUZZ/tar.dict" -print_final_stats=1 \
 	-artifact_prefix="$work/crashes/$target/" "$@" \
