@@ -54,7 +54,7 @@ struct layer {
 /* A file: its metadata and content come from SRC. */
 struct inode {
 	const struct ent *src;
-	struct node *names;     /* every name, through node.next_name */
+	size_t nnames;          /* names in the tree, hidden ones included */
 	struct node *carrier;   /* the name written with the content */
 	char *carrier_path;
 };
@@ -64,7 +64,6 @@ struct inode {
 struct node {
 	struct node *parent;
 	struct node *child, *next, *prev;       /* children, unordered */
-	struct node *next_name;
 	struct inode *ino;
 	const char *name;
 	size_t len;
@@ -76,6 +75,7 @@ struct node {
 	unsigned resort:1;      /* a carrier below moved: sort again */
 	struct node **kids;     /* sorted children, during emit */
 	size_t nkids;
+	size_t at;              /* the next of kids to visit */
 };
 
 /* A whiteout of the layer being applied, and what it names. */
@@ -390,8 +390,7 @@ node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
 	n->ino = ino;
 	n->key = n->wseq = key;
 	n->hidden = dir->hidden || starts(s, WH_META);
-	n->next_name = ino->names;
-	ino->names = n;
+	ino->nnames++;
 	n->next = dir->child;
 	if (dir->child)
 		dir->child->prev = n;
@@ -410,13 +409,10 @@ inode_new(const struct ent *src)
 	return ino;
 }
 
-/* Removes N and, for a directory, everything under it. Inodes that keep
- * other names keep their content (SPEC 2.5). */
+/* Takes the childless node N out of the tree. */
 static void
-node_unlink(struct node *n)
+unlink_one(struct node *n)
 {
-	while (n->child)
-		node_unlink(n->child);
 	if (n->prev)
 		n->prev->next = n->next;
 	else
@@ -425,13 +421,29 @@ node_unlink(struct node *n)
 		n->next->prev = n->prev;
 	struct key k = { n->parent, n->name, n->len };
 	hl_del(tree, node_hash(n->parent, n->name, n->len), &k);
-	for (struct node **p = &n->ino->names; *p; p = &(*p)->next_name) {
-		if (*p == n) {
-			*p = n->next_name;
-			break;
-		}
-	}
+	n->ino->nnames--;
 	n->dead = 1;
+}
+
+/*
+ * Removes TOP and, for a directory, everything under it, leaves first and
+ * without recursion (a hostile layer nests directories deeper than any C
+ * stack). Inodes that keep other names keep their content (SPEC 2.5).
+ */
+static void
+node_unlink(struct node *top)
+{
+	struct node *n = top;
+
+	for (;;) {
+		while (n->child)
+			n = n->child;
+		struct node *up = n->parent;
+		unlink_one(n);
+		if (n == top)
+			return;
+		n = up;
+	}
 }
 
 /* Marks N and its ancestors as made by layer L (umoci's upper paths). */
@@ -493,7 +505,7 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 			n = implicit_dir(dir, c, clen, e);
 		} else if (is_type(n, '2')) {
 			if (++hops > MAX_HOPS) {
-				rc = fail(e, "%s: too many levels of symbolic links", e->t.name);
+				rc = fail(e, "%.200s: too many levels of symbolic links", e->t.name);
 				goto out;
 			}
 			/* Continue with the target followed by what is left. */
@@ -512,7 +524,7 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 			continue;
 		} else if (!is_type(n, '5')) {
 			if (make)
-				rc = fail(e, "%s: a parent is not a directory", e->t.name);
+				rc = fail(e, "%.200s: a parent is not a directory", e->t.name);
 			goto out;
 		}
 		dir = n;
@@ -577,7 +589,7 @@ apply_entry(const struct ent *e, int late)
 		if (!target)
 			return 0;
 		if (is_type(target, '5'))
-			return fail(e, "%s: hardlink to a directory: %s", path, e->t.linkname);
+			return fail(e, "%.200s: hardlink to a directory: %.200s", path, e->t.linkname);
 		ino = target->ino;
 	}
 	if (walk_dir(&root, path, dlen, e, 1, &dir) < 0)
@@ -667,16 +679,25 @@ apply_pending(const char *path)
  * directory, removes the children the layer did not touch (umoci's rule).
  */
 static void
-wipe(struct node *n, uint32_t layer)
+wipe(struct node *top, uint32_t layer)
 {
-	if (n->upper != layer + 1) {
-		node_unlink(n);
-		return;
+	struct node **stack = xrealloc(NULL, 64 * sizeof(*stack));
+	size_t n = 0, cap = 64;
+
+	stack[n++] = top;
+	while (n) {
+		struct node *x = stack[--n];
+		if (x->upper != layer + 1) {
+			node_unlink(x);
+			continue;
+		}
+		for (struct node *c = x->child; c; c = c->next) {
+			if (n == cap)
+				stack = xrealloc(stack, (cap *= 2) * sizeof(*stack));
+			stack[n++] = c;
+		}
 	}
-	for (struct node *c = n->child, *next; c; c = next) {
-		next = c->next;
-		wipe(c, layer);
-	}
+	free(stack);
 }
 
 /*
@@ -695,7 +716,7 @@ find_whiteout(const struct ent *e, enum kind k, struct node **out)
 
 	*out = NULL;
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
-		return fail(e, "%s: invalid whiteout", e->t.name);
+		return fail(e, "%.200s: invalid whiteout", e->t.name);
 	if (walk_dir(&root, e->t.name, dlen, e, 0, &dir) < 0)
 		return -1;
 	if (dir)
@@ -772,7 +793,7 @@ apply_layer(struct layer *ly, uint32_t l)
 		for (struct waiter *w = p->first; w; w = w->next) {
 			int r = apply_entry(w->link, 1);
 			if (r == 0)
-				fail(w->link, "%s: hardlink target not found: %s",
+				fail(w->link, "%.200s: hardlink target not found: %.200s",
 				     w->link->t.name, w->link->t.linkname);
 			if (r <= 0)
 				goto out;
@@ -859,7 +880,7 @@ index_layer(struct layer *ly, uint32_t l)
 		e->seq = (uint64_t)l << 40 | (ly->nents - 1);  /* input order */
 		e->layer = l;
 		if (t.type == '1' && !*t.linkname && *t.name)
-			return fail(e, "%s: hardlink to a directory: /", t.name);
+			return fail(e, "%.200s: hardlink to a directory: /", t.name);
 	}
 	return r < 0 ? fail_tar(ly, &te) : 0;
 }
@@ -945,21 +966,28 @@ sort_kids(struct node *dir)
  * its own directory, so no other carrier changes.
  */
 static void
-choose_carriers(struct node *dir)
+choose_carriers(void)
 {
+	struct node *dir = &root;
+
 	sort_kids(dir);
-	for (size_t i = 0; i < dir->nkids; i++) {
-		struct node *n = dir->kids[i];
-		if (is_type(n, '5')) {
-			choose_carriers(n);
+	dir->at = 0;
+	while (dir) {
+		if (dir->at == dir->nkids) {
+			dir = dir->parent;
 			continue;
 		}
-		if (n->ino->carrier)
-			continue;
-		n->ino->carrier = n;
-		if (n->ino->src->seq < n->key) {
-			n->key = n->ino->src->seq;
-			dir->resort = 1;
+		struct node *n = dir->kids[dir->at++];
+		if (is_type(n, '5')) {
+			sort_kids(n);
+			n->at = 0;
+			dir = n;
+		} else if (!n->ino->carrier) {
+			n->ino->carrier = n;
+			if (n->ino->src->seq < n->key) {
+				n->key = n->ino->src->seq;
+				dir->resort = 1;
+			}
 		}
 	}
 }
@@ -1018,20 +1046,39 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 		return fail_sys(NULL, "write");
 	if (t.type == '0' && copy_content(em, ino->src) < 0)
 		return -1;
-	if (ino->carrier == n && ino->names->next_name) {
+	if (ino->carrier == n && ino->nnames > 1) {
 		ino->carrier_path = arena_alloc(plen + 1);
 		memcpy(ino->carrier_path, em->path, plen + 1);
 	}
 	return 0;
 }
 
+/*
+ * Writes the tree depth-first, each directory followed at once by all that
+ * is under it. Iterative, with each directory's place kept in the node:
+ * the tree can be deeper than the C stack. em->path holds the path of the
+ * directory being walked (PLEN bytes), then of the entry being written.
+ */
 static int
-emit_dir(struct emitter *em, struct node *dir, size_t plen)
+emit_tree(struct emitter *em)
 {
-	if (dir->resort)
-		sort_kids(dir);
-	for (size_t i = 0; i < dir->nkids; i++) {
-		struct node *n = dir->kids[i];
+	struct node *dir = &root;
+	size_t plen = 0;
+
+	root.at = 0;
+	while (dir) {
+		if (dir->resort)
+			sort_kids(dir);
+		if (dir->at == dir->nkids) {
+			free(dir->kids);
+			dir->kids = NULL;
+			/* back to the parent's path */
+			plen = plen > dir->len ? plen - dir->len - 1 : 0;
+			em->path[plen] = '\0';
+			dir = dir->parent;
+			continue;
+		}
+		struct node *n = dir->kids[dir->at++];
 		size_t len = plen + (plen > 0) + n->len;
 		if (len + 1 > em->cap) {
 			em->cap = (len + 1) * 2;
@@ -1043,12 +1090,14 @@ emit_dir(struct emitter *em, struct node *dir, size_t plen)
 		em->path[len] = '\0';
 		if (emit_node(em, n, len) < 0)
 			return -1;
-		if (is_type(n, '5') && emit_dir(em, n, len) < 0)
-			return -1;
-		em->path[plen] = '\0';
+		if (is_type(n, '5')) {
+			n->at = 0;
+			dir = n;
+			plen = len;
+		} else {
+			em->path[plen] = '\0';
+		}
 	}
-	free(dir->kids);
-	dir->kids = NULL;
 	return 0;
 }
 
@@ -1078,8 +1127,8 @@ emit(int fd)
 	em.buf = xrealloc(NULL, COPY_BUF);
 	if (tar_out_init(&em.out, fd) < 0)
 		die_oom();
-	choose_carriers(&root);
-	if (!inputs_unchanged() || emit_dir(&em, &root, 0) < 0)
+	choose_carriers();
+	if (!inputs_unchanged() || emit_tree(&em) < 0)
 		goto out;
 	if (!inputs_unchanged())
 		goto out;
