@@ -279,4 +279,46 @@ trun hl-pending.tar
 is "time: a chain of 100 000 links each waiting for the next (${secs}s)" \
 	"$rc $(group c000000 $((N + 1)) 2>&1)" "0 ok"
 
+# ---- whiteouts repeated in one layer ------------------------------------
+# 50 000 files in d; the next layer repeats d's opaque marker (or .wh.d)
+# 50 000 times and adds 50 000 new files: each marker is one removal, not
+# one walk of everything the layer put in d
+N=50000
+hpy $N <<'EOF'
+import sys
+from hostile import *
+N = int(sys.argv[1])
+def layer(name, names):
+    with open(name, "wb") as f:
+        r = Fast(f)
+        for n in names:
+            r.add(n)
+        r.flush()
+        f.write(EOF)
+with open("wo-lower.tar", "wb") as f:
+    f.write(member("d/", "5"))
+    r = Fast(f)
+    for i in range(N):
+        r.add(b"d/f%06d" % i)
+    r.flush()
+    f.write(EOF)
+new = [b"d/g%06d" % i for i in range(N)]
+layer("wo-opq-mixed.tar", [x for i in range(N) for x in (b"d/.wh..wh..opq", new[i])])
+layer("wo-opq-first.tar", [b"d/.wh..wh..opq"] * N + new)
+layer("wo-dir-mixed.tar", [x for i in range(N) for x in (b".wh.d", new[i])])
+EOF
+# d and exactly the N new files in it: "DIRS FILES OTHERS"
+dcheck() {
+	members | awk '
+		$1 == "d" && $2 == "5" { d++; next }
+		$1 ~ /^d\/g[0-9]+$/ && $2 == "0" { g++; next }
+		{ other++ }
+		END { printf "%d %d %d", d, g, other }'
+}
+for l in wo-opq-mixed wo-opq-first wo-dir-mixed; do
+	trun wo-lower.tar $l.tar
+	is "time: $l: $N repeated whiteouts of d, $N new files in d (${secs}s)" \
+		"$rc $(dcheck)" "0 1 $N 0"
+done
+
 done_testing
