@@ -14,7 +14,7 @@ mtimes, directories, symlinks (relative, absolute, dangling, to files and to
 directories), hardlinks (to files of this or an earlier layer, to targets that
 later entries delete or overwrite, chains), whiteouts and opaque markers,
 file<->dir<->symlink replacements, fifos and devices, and names written as
-'x', './x' and '/x', sometimes through a symlinked parent.
+'x', './x' and '/x', sometimes through a symlinked parent (whiteouts too).
 
 Every stack is one that both umoci 0.4.7 and tarflat must accept and on which
 umoci is the reference (SPEC section 1).  The generator keeps a model of the
