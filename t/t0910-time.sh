@@ -8,7 +8,7 @@
 need timeout
 
 hpy() { PYTHONPATH=$TDIR $PY - "$@"; }
-LIMIT=30
+LIMIT=${HOSTILE_TIMEOUT:-30}   # seconds; raise it for valgrind or slow machines
 
 # trun FILE...: timeout $LIMIT tarflat FILE... >out.tar 2>err; sets rc, secs
 trun() {
