@@ -255,4 +255,22 @@ s 2 0 1
 h 1 0 1
 z 0 1 0" size-nocontent.tar
 
+# ---- gzip members ----------------------------------------------------------
+# A gzip layer may be many members back to back (RFC 1952); 2 000 000 empty
+# members (20 bytes each, 40 MB) after the archive's own are read to the end
+# so their trailers are checked, but cost no memory each: memory follows the
+# entries (SPEC 6), and there is one here.
+hpy <<'EOF'
+import gzip
+from hostile import *
+empty = gzip.compress(b"", mtime=0)
+with open("gz-members.tar.gz", "wb") as f:
+    f.write(gzip.compress(member("a", data="A") + EOF, mtime=0))
+    blob = empty * 100000
+    for _ in range(20):
+        f.write(blob)
+EOF
+accepted "5 caps: 2 000 000 empty gzip members after the archive, in bounded memory" \
+	"a 0 1 0" gz-members.tar.gz
+
 done_testing
