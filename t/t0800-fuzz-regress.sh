@@ -1,6 +1,8 @@
 #!/bin/bash
 # t0800: the fuzz targets over every saved regression input (t/fuzz/regress/
-# TARGET-NAME) and over a small fixed seed set made here. Each input must
+# TARGET-NAME) and over a small fixed seed set made here. An input listed
+# in t/fuzz/open-bugs.txt (reported, not fixed yet) that still fails is a
+# SKIP naming the bug. Each input must
 # run to the end: no crash, no abort from a target's own checks (content
 # reads after a clean index, same bytes in any read order, tarflat's output
 # flattens to itself), no sanitizer report.
@@ -32,9 +34,10 @@ build() { # TARGET SOURCES...
 	$CC $FLAGS -o "$T/$_t" "$FZ/$_t.c" "$FZ/driver.c" "$@" -lz -pthread
 }
 ok "build the tar reader" $CC $FLAGS -c -o tar.o "$TOP/tar.c"
-ok "build fuzz_header" build fuzz_header tar.o
-ok "build fuzz_gzip" build fuzz_gzip tar.o
-ok "build fuzz_flatten" build fuzz_flatten tar.o "$TOP/hlmap.c"
+ok "build the hash map" $CC $FLAGS -c -o hlmap.o "$TOP/hlmap.c"
+ok "build fuzz_header" build fuzz_header tar.o hlmap.o
+ok "build fuzz_gzip" build fuzz_gzip tar.o hlmap.o
+ok "build fuzz_flatten" build fuzz_flatten tar.o hlmap.o
 
 # ---- saved regression inputs -------------------------------------------
 for f in "$FZ"/regress/*; do
@@ -43,6 +46,11 @@ for f in "$FZ"/regress/*; do
 	target=${name%%-*}
 	if [ ! -x "$T/$target" ]; then
 		_report 1 "regress $name: no target $target"
+		continue
+	fi
+	bug=$(awk -v n="$name" '$2 == n { print $1 }' "$FZ/open-bugs.txt")
+	if [ -n "$bug" ] && ! "$T/$target" "$f" >/dev/null 2>&1; then
+		skip "regress $name" "known open bug $bug (t/fuzz/open-bugs.txt)"
 		continue
 	fi
 	ok "regress $name" "$T/$target" "$f"
