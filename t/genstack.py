@@ -231,8 +231,13 @@ class Stack:
             for c in self.children(path):
                 if c not in self.upper:
                     self.remove(c)
-        else:
+        elif path not in self.upper:
             self.remove(path)
+        else:
+            # umoci spares what this layer wrote or passed through
+            for c in sorted(self.tree):
+                if c.startswith(path + "/") and c not in self.upper and c in self.tree:
+                    self.remove(c)
 
     # -- choosing members ------------------------------------------------
     def rand_comps(self, last):
