@@ -21,7 +21,7 @@ tarflat: $(OBJ)
 	$(CC) $(WARN) $(CFLAGS) -c $<
 
 tarflat.o: tarflat.c tar.h hlmap.h
-tar.o: tar.c tar.h
+tar.o: tar.c tar.h hlmap.h
 hlmap.o: hlmap.c hlmap.h
 
 check test: tarflat t/tarlist t/hltest
@@ -32,8 +32,8 @@ demo: tarflat
 	sh t/demo.sh
 
 # Test-only programs: the tar reader on its own, the hash map on its own.
-t/tarlist: t/tarlist.c tar.c tar.h
-	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/tarlist.c tar.c $(LDLIBS)
+t/tarlist: t/tarlist.c tar.c tar.h hlmap.c hlmap.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/tarlist.c tar.c hlmap.c $(LDLIBS)
 
 t/hltest: t/hltest.c hlmap.c hlmap.h
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/hltest.c hlmap.c
@@ -72,8 +72,8 @@ FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
 # The sources each target is built from, besides t/fuzz/NAME.c.
-FUZZ_SRC_fuzz_header = tar.c
-FUZZ_SRC_fuzz_gzip = tar.c
+FUZZ_SRC_fuzz_header = tar.c hlmap.c
+FUZZ_SRC_fuzz_gzip = tar.c hlmap.c
 FUZZ_SRC_fuzz_flatten = tar.c hlmap.c
 FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h hlmap.c hlmap.h tarflat.c
 

@@ -46,6 +46,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hlmap.h"
 #include "tar.h"
 
 #define TAR_PAD(x)  ((TAR_BLOCK - ((x) % TAR_BLOCK)) % TAR_BLOCK)
@@ -339,6 +340,7 @@ struct pax_rec {
 	char *key;      /* NUL-terminated; VAL lives in the same allocation */
 	char *val;      /* VLEN bytes, may hold NULs, NUL-terminated */
 	size_t klen, vlen;
+	int carried;    /* a global copied verbatim onto members */
 };
 
 struct pax_list {
@@ -372,7 +374,7 @@ static int pax_list_add(struct pax_list *l, const char *k, size_t klen,
 	p[klen] = '\0';
 	memcpy(p + klen + 1, val, vlen);
 	p[klen + 1 + vlen] = '\0';
-	l->v[l->n++] = (struct pax_rec){ p, p + klen + 1, klen, vlen };
+	l->v[l->n++] = (struct pax_rec){ p, p + klen + 1, klen, vlen, 0 };
 	return 0;
 }
 
@@ -638,10 +640,19 @@ struct tar_in {
 	int state;
 	struct tar_err failed;
 	uint64_t pos;           /* uncompressed offset of the next byte */
+	/*
+	 * pax global records: in order of first appearance, a deleted one
+	 * left in place with vlen 0 until there are more dead than live;
+	 * GMAP finds a key's index. GPI is what they say about every member,
+	 * valid with the newest snapshot.
+	 */
 	struct pax_list globals;
+	struct hlmap *gmap;     /* key -> index + 1 */
+	size_t gdead;
 	size_t globals_bytes;
+	struct paxinfo *gpi;
 	struct gsnap *snaps;    /* every snapshot handed out, newest first */
-	int snap_valid;         /* snaps holds the current globals */
+	int snap_valid;         /* snaps and gpi hold the current globals */
 	uint64_t gkept;         /* bytes of global records handed out */
 
 	/* gzip, read once by tar_next */
@@ -794,10 +805,19 @@ static int check_trailing(struct tar_in *in, struct tar_err *err)
 	}
 }
 
+/*
+ * Records where a member's trailer lies. Past MAX_TRAILERS members (a
+ * hostile stream of millions of empty members) only the newest replaces
+ * the last slot: the check then covers the first members and the last.
+ */
+#define MAX_TRAILERS 4096
+
 static int add_trailer(struct tar_in *in)
 {
 	struct zsrc *s = &in->ix;
 
+	if (in->ntrailers == MAX_TRAILERS)
+		in->ntrailers--;
 	if (in->ntrailers == in->captrailers) {
 		size_t cap = in->captrailers ? 2 * in->captrailers : 16;
 		struct gz_trailer *v = realloc(in->trailers, cap * sizeof *v);
@@ -825,8 +845,11 @@ static int ix_member_end(struct tar_in *in, struct tar_err *err)
 	if (n < 0)
 		return fail(err, in->ix_total, "read error: %s", strerror(errno));
 	if (n >= 2 && s->zs.next_in[0] == 0x1f && s->zs.next_in[1] == 0x8b) {
+		/* A member start is an access point without a window, at the
+		 * same spacing as the others: empty members make none. */
 		if (inflateReset(&s->zs) != Z_OK ||
-		    add_point(in, in->ix_total, zsrc_pos(s), 0, NULL, 0) < 0)
+		    (in->ix_total - in->last_ap >= TAR_SPAN &&
+		     add_point(in, in->ix_total, zsrc_pos(s), 0, NULL, 0) < 0))
 			return fail(err, in->ix_total, "out of memory");
 		return 0;
 	}
@@ -998,9 +1021,15 @@ struct tar_in *tar_in_open(int fd, tar_warn_fn *warn, void *ctx, struct tar_err 
 	in->size0 = st.st_size;
 	in->mtim0 = st.st_mtim;
 	in->fsize = st.st_size > 0 ? (uint64_t)st.st_size : 0;
-	in->gzip = n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
+	/*
+	 * A valid tar header first: a member may be named "BZh91" or start
+	 * with gzip's magic, and a compressed stream does not carry a valid
+	 * tar checksum at bytes 148..155.
+	 */
+	int tar = n == TAR_BLOCK && !block_is_zero(b, TAR_BLOCK) && header_checksum_ok(b);
+	in->gzip = !tar && n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
 
-	const char *msg = in->gzip ? NULL : foreign_format(b, (size_t)n);
+	const char *msg = tar || in->gzip ? NULL : foreign_format(b, (size_t)n);
 	int r = msg ? fail(err, 0, "%s", msg)
 		    : in->gzip ? gzip_open(in, err)
 			       : plain_open(b, (size_t)n, err);
@@ -1059,6 +1088,8 @@ void tar_in_close(struct tar_in *in)
 	free(in->ap);
 	free(in->trailers);
 	pax_list_free(&in->globals);
+	hl_free(in->gmap);
+	free(in->gpi);
 	while (in->snaps) {
 		struct gsnap *g = in->snaps;
 		in->snaps = g->next;
@@ -1158,49 +1189,103 @@ static void drop_member_records(struct tar_in *in, struct pax_list *g, size_t fi
 		      "records in a pax global header");
 }
 
-/* Merges a g header's records into the layer's globals. */
+/* Finds a global record by key: KEY names the list and the key. */
+struct gkey {
+	const struct pax_list *list;
+	const char *k;
+	size_t klen;
+};
+
+static int gkey_match(const void *item, const void *key)
+{
+	const struct gkey *g = key;
+	const struct pax_rec *r = &g->list->v[(uintptr_t)item - 1];
+
+	return r->klen == g->klen && memcmp(r->key, g->k, g->klen) == 0;
+}
+
+static size_t global_find(const struct tar_in *in, const char *k, size_t klen)
+{
+	struct gkey g = { &in->globals, k, klen };
+
+	return in->gmap ? (uintptr_t)hl_get(in->gmap, hl_hash(k, klen, 0), &g) : 0;
+}
+
+/* Drops deleted globals once they outnumber the live ones; re-indexes. */
+static int global_compact(struct tar_in *in)
+{
+	struct pax_list *g = &in->globals;
+	size_t j = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->v[i].vlen == 0)
+			free(g->v[i].key);
+		else
+			g->v[j++] = g->v[i];
+	}
+	g->n = j;
+	in->gdead = 0;
+	hl_free(in->gmap);
+	if (!(in->gmap = hl_new(gkey_match)))
+		return -1;
+	for (size_t i = 0; i < g->n; i++)
+		if (hl_add(in->gmap, hl_hash(g->v[i].key, g->v[i].klen, 0),
+			   (void *)(uintptr_t)(i + 1)) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Merges a g header's records into the layer's globals: a key's last
+ * value wins, an empty value deletes it. The work is proportional to the
+ * header, not to all the globals (a hostile layer sends thousands of g
+ * headers over a megabyte of records).
+ */
 static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 		       struct tar_err *err)
 {
-	struct pax_list *g = &in->globals;
+	struct pax_list *g = &in->globals, batch = { 0 };
 	char *body = read_ext_body(in, m, size, TAR_MAX_PAX, "pax header", err);
+	int r = 0;
 
 	if (!body)
 		return -1;
 	in->snap_valid = 0;
-	size_t first = g->n;
-	int r = pax_parse(body, (size_t)size, g, NULL, m->hdr_off, err);
-	free(body);
-	if (r < 0)
-		return -1;
-	drop_member_records(in, g, first, m->hdr_off);
-
-	/* Compact: the last record of each key wins, empty values delete. */
-	const struct pax_rec **refs = malloc((g->n ? g->n : 1) * sizeof *refs);
-	unsigned char *keep = malloc(g->n ? g->n : 1);
-	if (!refs || !keep) {
-		free(refs);
-		free(keep);
-		return fail(err, m->hdr_off, "out of memory");
-	}
-	for (size_t i = 0; i < g->n; i++)
-		refs[i] = &g->v[i];
-	if (pax_dedupe(refs, g->n, keep) < 0)
+	if (!in->gmap && !(in->gmap = hl_new(gkey_match)))
 		r = fail(err, m->hdr_off, "out of memory");
-	size_t j = 0;
-	in->globals_bytes = 0;
-	for (size_t i = 0; r == 0 && i < g->n; i++) {
-		if (!keep[i]) {
-			free(g->v[i].key);
-			continue;
-		}
-		in->globals_bytes += g->v[i].klen + g->v[i].vlen;
-		g->v[j++] = g->v[i];
-	}
 	if (r == 0)
-		g->n = j;
-	free(refs);
-	free(keep);
+		r = pax_parse(body, (size_t)size, &batch, NULL, m->hdr_off, err);
+	free(body);
+	if (r == 0)
+		drop_member_records(in, &batch, 0, m->hdr_off);
+	for (size_t i = 0; r == 0 && i < batch.n; i++) {
+		struct pax_rec b = batch.v[i];
+		size_t idx = global_find(in, b.key, b.klen);
+		batch.v[i].key = NULL;          /* moved or freed below */
+		if (idx) {
+			struct pax_rec *old = &g->v[idx - 1];
+			in->globals_bytes -= old->klen + old->vlen;
+			in->gdead += (b.vlen == 0) - (old->vlen == 0);
+			free(old->key);
+			*old = b;
+			in->globals_bytes += b.klen + b.vlen;
+		} else if (b.vlen == 0) {
+			free(b.key);            /* deletes what is not there */
+		} else if (pax_list_add(g, b.key, b.klen, b.val, b.vlen) < 0 ||
+			   hl_add(in->gmap, hl_hash(b.key, b.klen, 0),
+				  (void *)(uintptr_t)g->n) < 0) {
+			free(b.key);
+			r = fail(err, m->hdr_off, "out of memory");
+		} else {
+			free(b.key);            /* pax_list_add made a copy */
+			in->globals_bytes += b.klen + b.vlen;
+		}
+	}
+	for (size_t i = 0; i < batch.n; i++)
+		free(batch.v[i].key);
+	free(batch.v);
+	if (r == 0 && in->gdead > g->n - in->gdead && global_compact(in) < 0)
+		r = fail(err, m->hdr_off, "out of memory");
 	if (r == 0 && in->globals_bytes > TAR_MAX_PAX)
 		r = fail(err, m->hdr_off, "pax global headers too large");
 	return r;
@@ -1573,8 +1658,9 @@ static int charge_globals(struct tar_in *in, size_t n, uint64_t off, struct tar_
 }
 
 /*
- * The current globals that are carried verbatim (those pax_apply keeps),
- * serialised once per g header and shared by the members that follow.
+ * Brings GPI and the snapshot up to date after a g header: applies every
+ * live global once, marks the ones carried verbatim, and serialises those
+ * for the members that follow to share. Returns the snapshot or NULL.
  */
 static struct gsnap *global_snapshot(struct tar_in *in, uint64_t off, struct tar_err *err)
 {
@@ -1583,14 +1669,19 @@ static struct gsnap *global_snapshot(struct tar_in *in, uint64_t off, struct tar
 
 	if (in->snap_valid)
 		return in->snaps;
+	if (!in->gpi && !(in->gpi = malloc(sizeof *in->gpi))) {
+		fail(err, off, "out of memory");
+		return NULL;
+	}
+	memset(in->gpi, 0, sizeof *in->gpi);
 	for (size_t i = 0; i < in->globals.n; i++) {
-		struct paxinfo scratch = { 0 };
-		const struct pax_rec *r = &in->globals.v[i];
-		int k = pax_apply(in, r, &scratch, off, err);
+		struct pax_rec *r = &in->globals.v[i];
+		int k = r->vlen ? pax_apply(in, r, in->gpi, off, err) : 0;
 		if (k < 0 || (k > 0 && buf_add_record(&b, r->key, r->klen, r->val, r->vlen) < 0)) {
 			free(b.p);
 			return k < 0 ? NULL : (fail(err, off, "out of memory"), NULL);
 		}
+		r->carried = k > 0;
 	}
 	if (charge_globals(in, b.len, off, err) < 0 ||
 	    !(g = malloc(sizeof(*g) + b.len + 1))) {
@@ -1609,56 +1700,100 @@ static struct gsnap *global_snapshot(struct tar_in *in, uint64_t off, struct tar
 	return g;
 }
 
+static int rec_key_cmp(const void *a, const void *b)
+{
+	const struct pax_rec *x = *(const struct pax_rec *const *)a;
+	const struct pax_rec *y = *(const struct pax_rec *const *)b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, n);
+
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* A member's record with an empty value takes back what a global set. */
+static void pax_unset(struct paxinfo *pi, const struct pax_rec *r)
+{
+	if (key_is(r, "uname"))
+		pi->uname = NULL;
+	else if (key_is(r, "gname"))
+		pi->gname = NULL;
+	else if (key_is(r, "uid"))
+		pi->has_uid = 0;
+	else if (key_is(r, "gid"))
+		pi->has_gid = 0;
+	else if (key_is(r, "mtime"))
+		pi->has_mtime = 0;
+	else if (key_is(r, "SCHILY.devmajor"))
+		pi->has_major = 0;
+	else if (key_is(r, "SCHILY.devminor"))
+		pi->has_minor = 0;
+}
+
 /*
- * Merges globals and the member's records and fills PI. The member's kept
- * records go to E->pax; the globals' to E->gpax, a snapshot shared with the
- * members around it, unless the member overrides one of them: then E->pax
- * gets all of them merged, at the cost of a copy.
+ * Merges the globals and the member's records and fills PI. The member's
+ * records carried verbatim go to E->pax, the globals' to E->gpax (the
+ * shared snapshot) -- unless the member replaces or deletes a carried
+ * global: then E->pax gets both merged, a copy charged to TAR_MAX_GLOBAL.
+ * The work is proportional to the member's records.
  */
 static int merge_pax(struct tar_in *in, struct member *m, struct paxinfo *pi,
 		     struct tar_entry *e, struct tar_err *err)
 {
-	size_t gn = in->globals.n, n = gn + m->pax.n;
-	const struct pax_rec **refs;
-	unsigned char *keep;
+	size_t n = m->pax.n;
+	const struct pax_rec **refs = NULL;
+	unsigned char *keep = NULL;
+	const struct gsnap *g = NULL;
 	struct buf out = { 0 };
-	int r = 0, overridden = 0, global_kept = 0;
+	int r = 0, overridden = 0;
 
 	memset(pi, 0, sizeof *pi);
-	if (n == 0)
-		return 0;
-	refs = malloc(n * sizeof *refs);
-	keep = malloc(n);
-	if (!refs || !keep) {
-		free(refs);
-		free(keep);
-		return fail(err, m->hdr_off, "out of memory");
+	if (in->globals.n - in->gdead > 0) {
+		if (!(g = global_snapshot(in, m->hdr_off, err)))
+			return -1;
+		*pi = *in->gpi;
 	}
-	for (size_t i = 0; i < in->globals.n; i++)
-		refs[i] = &in->globals.v[i];
-	for (size_t i = 0; i < m->pax.n; i++)
-		refs[in->globals.n + i] = &m->pax.v[i];
-	if (pax_dedupe(refs, n, keep) < 0)
+	if (n && (!(refs = malloc(n * sizeof *refs)) || !(keep = malloc(n))))
 		r = fail(err, m->hdr_off, "out of memory");
-	/*
-	 * Apply the records that count; mark those carried verbatim with 2,
-	 * and learn whether the member hides a global one that would be.
-	 */
+	for (size_t i = 0; r == 0 && i < n; i++)
+		refs[i] = &m->pax.v[i];
+	if (r == 0 && pax_dedupe(refs, n, keep) < 0)
+		r = fail(err, m->hdr_off, "out of memory");
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct paxinfo scratch = { 0 };
-		int k = 0;
-		if (keep[i])
-			k = pax_apply(in, refs[i], pi, m->hdr_off, err);
-		else if (i < gn && !overridden)
-			k = pax_apply(in, refs[i], &scratch, m->hdr_off, err);
-		if (k < 0)
-			r = -1;
-		else if (k > 0 && keep[i])
-			keep[i] = 2, global_kept |= i < gn;
-		else if (k > 0)
+		const struct pax_rec *x = refs[i];
+		size_t gi = g ? global_find(in, x->key, x->klen) : 0;
+		int k;
+		if (keep[i] == 0 && x->vlen > 0)
+			continue;       /* a later record of the member wins */
+		if (gi && in->globals.v[gi - 1].carried && in->globals.v[gi - 1].vlen)
 			overridden = 1;
+		if (x->vlen == 0) {
+			pax_unset(pi, x);
+			continue;
+		}
+		if ((k = pax_apply(in, x, pi, m->hdr_off, err)) < 0)
+			r = -1;
+		else if (k > 0)
+			keep[i] = 2;
 	}
-	for (size_t i = overridden ? 0 : gn; r == 0 && i < n; i++) {
+	/* The merged copy: carried globals the member leaves alone first. */
+	const struct pax_rec **sorted = NULL;
+	if (r == 0 && overridden) {
+		if (!(sorted = malloc(n * sizeof *sorted)))
+			r = fail(err, m->hdr_off, "out of memory");
+		else {
+			memcpy(sorted, refs, n * sizeof *sorted);
+			qsort(sorted, n, sizeof *sorted, rec_key_cmp);
+		}
+	}
+	for (size_t i = 0; r == 0 && overridden && i < in->globals.n; i++) {
+		const struct pax_rec *x = &in->globals.v[i];
+		if (x->carried && x->vlen &&
+		    !bsearch(&x, sorted, n, sizeof *sorted, rec_key_cmp) &&
+		    buf_add_record(&out, x->key, x->klen, x->val, x->vlen) < 0)
+			r = fail(err, m->hdr_off, "out of memory");
+	}
+	free(sorted);
+	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (keep[i] == 2 && buf_add_record(&out, refs[i]->key, refs[i]->klen,
 						   refs[i]->val, refs[i]->vlen) < 0)
 			r = fail(err, m->hdr_off, "out of memory");
@@ -1667,17 +1802,12 @@ static int merge_pax(struct tar_in *in, struct member *m, struct paxinfo *pi,
 	free(keep);
 	if (r == 0 && overridden)
 		r = charge_globals(in, out.len, m->hdr_off, err);
-	if (r == 0 && global_kept && !overridden) {
-		const struct gsnap *g = global_snapshot(in, m->hdr_off, err);
-		if (!g)
-			r = -1;
-		else if (g->len) {
-			e->gpax = g->recs;
-			e->gpaxlen = g->len;
-		}
+	if (r == 0 && !overridden && g && g->len) {
+		e->gpax = g->recs;
+		e->gpaxlen = g->len;
 	}
-	/* PI now points into M's and the globals' records; both outlive
-	 * the member being built */
+	/* PI points into M's and the globals' records; both outlive the
+	 * member being built */
 	if (r == 0 && out.len) {
 		e->pax = out.p;
 		e->paxlen = out.len;

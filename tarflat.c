@@ -70,6 +70,8 @@ struct node {
 	uint64_t key;           /* seq of the entry that created it */
 	uint64_t wseq;          /* seq of the last entry that wrote it */
 	uint32_t upper;         /* 1 + last layer that created or passed it */
+	uint32_t wiped;         /* 1 + last layer whose whiteouts emptied it of
+	                         * lower children: doing it again is a no-op */
 	unsigned dead:1;
 	unsigned hidden:1;      /* AUFS metadata (.wh..wh.*): never emitted */
 	unsigned resort:1;      /* a carrier below moved: sort again */
@@ -691,6 +693,9 @@ wipe(struct node *top, uint32_t layer)
 			node_unlink(x);
 			continue;
 		}
+		if (x->wiped == layer + 1)
+			continue;
+		x->wiped = layer + 1;
 		for (struct node *c = x->child; c; c = c->next) {
 			if (n == cap)
 				stack = xrealloc(stack, (cap *= 2) * sizeof(*stack));
@@ -739,10 +744,13 @@ apply_whiteouts(const struct whiteout *wh, size_t n, uint32_t l)
 			wipe(t, l);
 			continue;
 		}
+		if (t->wiped == l + 1)
+			continue;
 		for (struct node *c = t->child, *next; c; c = next) {
 			next = c->next;
 			wipe(c, l);
 		}
+		t->wiped = l + 1;
 	}
 }
 
@@ -994,6 +1002,7 @@ choose_carriers(void)
 
 struct emitter {
 	struct tar_out out;
+	const char *out_name;   /* for messages: FILE or "standard output" */
 	char *path;
 	size_t cap;
 	char *buf;
@@ -1011,11 +1020,11 @@ copy_content(struct emitter *em, const struct ent *src)
 		if (tar_read_content(ly->in, &src->t, pos, em->buf, n, &te) < 0)
 			return fail_tar(ly, &te);
 		if (tar_write_data(&em->out, em->buf, n) < 0)
-			return fail_sys(NULL, "write");
+			return fail_sys(NULL, em->out_name);
 		pos += n;
 	}
 	if (tar_write_pad(&em->out, size) < 0)
-		return fail_sys(NULL, "write");
+		return fail_sys(NULL, em->out_name);
 	return 0;
 }
 
@@ -1043,7 +1052,7 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 	if (verbose)
 		fprintf(stderr, "%s\n", em->path);
 	if (tar_write_header(&em->out, &t) < 0)
-		return fail_sys(NULL, "write");
+		return fail_sys(NULL, em->out_name);
 	if (t.type == '0' && copy_content(em, ino->src) < 0)
 		return -1;
 	if (ino->carrier == n && ino->nnames > 1) {
@@ -1117,9 +1126,9 @@ inputs_unchanged(void)
 }
 
 static int
-emit(int fd)
+emit(int fd, const char *out_name)
 {
-	struct emitter em = { .cap = 4096 };
+	struct emitter em = { .cap = 4096, .out_name = out_name };
 	int rc = -1;
 
 	em.path = xrealloc(NULL, em.cap);
@@ -1133,7 +1142,7 @@ emit(int fd)
 	if (!inputs_unchanged())
 		goto out;
 	if (tar_write_end(&em.out) < 0) {
-		fail_sys(NULL, "write");
+		fail_sys(NULL, em.out_name);
 		goto out;
 	}
 	rc = 0;
@@ -1256,7 +1265,7 @@ run(const char *output)
 		return -1;
 	if (output && (fd = open_output(output, &tmp)) < 0)
 		return -1;
-	if (emit(fd) == 0) {
+	if (emit(fd, output ? output : "standard output") == 0) {
 		/* A late error (NFS, quota) can show only at close. */
 		if (close(fd) < 0 || (tmp && rename(tmp, output) < 0))
 			fail_sys(NULL, output ? output : "standard output");

@@ -84,7 +84,7 @@ round_trip(int outfd, const unsigned char *out, size_t len)
 		report();
 		FUZZ_ASSERT(0, "tarflat refuses its own output");
 	}
-	if (emit(fd2) < 0) {
+	if (emit(fd2, "fuzz output") < 0) {
 		report();
 		FUZZ_ASSERT(0, "emitting tarflat's own output failed");
 	}
@@ -134,7 +134,7 @@ run_image(const uint8_t *l1, size_t n1, const uint8_t *l2, size_t n2)
 	}
 	outfd = memfd_create("fuzz-out", MFD_CLOEXEC);
 	FUZZ_ASSERT(outfd >= 0, "memfd_create failed");
-	if (emit(outfd) < 0) {
+	if (emit(outfd, "fuzz output") < 0) {
 		report();
 		FUZZ_ASSERT(0, "emit failed after flatten succeeded");
 	}
