@@ -64,6 +64,8 @@ refused() {
 		_why="$_why; no 'tarflat: $_f: offset $_o: ' message"
 	grep -Eq -- "$_re" err || _why="$_why; message does not match /$_re/"
 	[ "$rss" -lt $RSS_MAX ] || _why="$_why; peak RSS $rss KiB, want < $RSS_MAX"
+	# a sanitizer build exits 1 on its own errors too: look for its report
+	grep -Eq 'Sanitizer|runtime error:' err && _why="$_why; a sanitizer report on stderr"
 	if [ -z "$_why" ]; then
 		_report 0 "$_d"
 	else
@@ -86,6 +88,7 @@ with tarfile.open("out.tar") as tf:
               m.type.decode(), m.size, len(m.linkname))
 EOF
 )
+	grep -Eq 'Sanitizer|runtime error:' err && rc="$rc (sanitizer report)"
 	is "$_d" "rc=$rc small=$([ "$rss" -lt $RSS_MAX ] && echo yes || echo "no ($rss KiB)")
 $_got" "rc=0 small=yes
 $_w" || head -c 600 err | sed 's/^/# stderr: /'

@@ -17,6 +17,8 @@ trun() {
 	# fault" notice is noise, the status says it
 	(timeout $LIMIT "$TARFLAT" "$@" >out.tar 2>err; exit $?) 2>/dev/null
 	rc=$?
+	# a sanitizer build exits 1 on its own errors too: count them as crashes
+	grep -Eq 'Sanitizer|runtime error:' err && rc=99
 	secs=$(( ($(date +%s%N) - _t0) / 10000000 ))
 	secs="$((secs / 100)).$(printf %02d $((secs % 100)))"
 }
@@ -29,6 +31,7 @@ loops() {
 	_why=""
 	[ $rc -eq 1 ] || _why="exit status $rc, want 1 (124: timed out after ${LIMIT}s)"
 	[ -s out.tar ] && _why="$_why; $(wc -c <out.tar) bytes on stdout"
+	grep -Eq 'Sanitizer|runtime error:' err && _why="$_why; a sanitizer report on stderr"
 	grep -Eq "^tarflat: $_bad: offset [0-9]+: .*(symbolic link|loop)" err ||
 		_why="$_why; no 'tarflat: $_bad: offset N: ...symbolic link/loop' message"
 	if [ -z "$_why" ]; then

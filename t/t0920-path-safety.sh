@@ -44,7 +44,8 @@ safe() {
 	_sd=$1 _w=$2; shift 2
 	(timeout 30 "$TARFLAT" "$@" >out.tar 2>err; exit $?) 2>/dev/null
 	_rc=$?
-	if [ $_rc -ne 0 ]; then
+	grep -Eq 'Sanitizer|runtime error:' err && _rc="$_rc (sanitizer report)"
+	if [ "$_rc" != 0 ]; then
 		_report 1 "$_sd: flatten"
 		echo "# exit status $_rc, want 0"
 		sed 's/^/# stderr: /' err | head -n 5
@@ -82,6 +83,7 @@ refuse() {
 	for _bad; do :; done
 	(timeout 30 "$TARFLAT" "$@" >out.tar 2>err; exit $?) 2>/dev/null
 	_rc=$?
+	grep -Eq 'Sanitizer|runtime error:' err && _rc="$_rc (sanitizer report)"
 	is "$_sd: refused (status, bytes out, message)" \
 		"$_rc $(wc -c <out.tar) $(grep -Ec "^tarflat: $_bad: offset [0-9]+: .*($_re)" err)" "1 0 1" ||
 		sed 's/^/# stderr: /' err | head -n 3

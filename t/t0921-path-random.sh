@@ -103,6 +103,8 @@ for i in range(n):
             p = subprocess.run([tarflat] + layers, stdout=o, stderr=subprocess.PIPE,
                                timeout=30)
             rc = p.returncode
+            if b"Sanitizer" in p.stderr or b"runtime error:" in p.stderr:
+                rc = "sanitizer report: " + p.stderr.decode(errors="replace")[-300:]
             why = p.stderr.decode(errors="replace").split(": ")[-1].strip()
         except subprocess.TimeoutExpired:
             rc = "timeout"
