@@ -4,8 +4,8 @@
 Python's tarfile will not write most hostile shapes (a size field that lies,
 65 chained extension headers, a pax record of a chosen length, names with
 '..'), so this module builds the 512-byte blocks itself. Import it from a
-test's inline Python (`sys.path.insert(0, TDIR)`; the tests pass $TDIR in
-the environment as HOSTILE_DIR) or run it:
+test's inline Python (the tests run `PYTHONPATH=$TDIR python3 -S -`), or
+run it:
 
   hostile.py million OUT [NFILES [NDIRS]]
       one layer of NFILES (1 000 000) empty files spread over NDIRS (1000)
@@ -13,8 +13,8 @@ the environment as HOSTILE_DIR) or run it:
   hostile.py paxjunk OUT NENT KIB
       NENT files, each after an 'x' header of about KIB KiB of junk records
   hostile.py globjunk OUT NG KIB NENT
-      NG 'g' headers of about KIB KiB of junk records each (distinct keys),
-      then NENT empty files
+      NG 'g' headers of about KIB KiB of junk records each (distinct keys
+      per header), then NENT empty files
   hostile.py links OUT N
       one file t and N hardlinks l/000000.. to it
   hostile.py check TAR
@@ -33,6 +33,9 @@ Library:
   pad(data) -> data padded to 512
   EOF -> two zero blocks
   num256(v, width) -> a base-256 number field
+  Fast(f, typ) -> writes many headers fast (name and checksum patched
+      into a template): .add(name), .flush()
+  raw_members(tar) -> (name, typeflag, linkname) per member, raw
 All names and values may be str (UTF-8) or bytes.
 """
 import sys
