@@ -45,6 +45,12 @@ asan:
 	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat tarflat.c tar.c hlmap.c $(LDLIBS)
 	TARFLAT=$$PWD/.asan/tarflat t/run
 
+# The reader tests again with tarflat under valgrind (slow: CI runs it once).
+VALGRIND_TESTS = t0420-layers.sh t0425-writers.sh t0440-types.sh \
+	t0490-errors.sh t0700-corpus.sh t0900-caps.sh
+valgrind: tarflat
+	TARFLAT=$$PWD/t/valgrind-tarflat TARFLAT_SLOW=1 t/run $(VALGRIND_TESTS)
+
 install: tarflat
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	cp tarflat $(DESTDIR)$(BINDIR)/tarflat
@@ -58,7 +64,7 @@ uninstall:
 clean:
 	rm -rf tarflat *.o .asan t/trash t/tarlist t/hltest
 
-.PHONY: all check test demo asan install uninstall clean
+.PHONY: all check test demo asan valgrind install uninstall clean
 
 # ---- fuzzing (t/fuzz/; kept by the fuzzing engineer) --------------------
 # Every build links each libFuzzer target with a plain main() (driver.c) so
