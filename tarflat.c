@@ -950,7 +950,11 @@ kid_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Sorts DIR's visible children into output order, listing them first. */
+/*
+ * Sorts DIR's visible children into output order, listing them first (in
+ * the arena, like the nodes: an emit that stops early leaves nothing to
+ * free, and the lists cost a pointer a node).
+ */
 static void
 sort_kids(struct node *dir)
 {
@@ -958,7 +962,7 @@ sort_kids(struct node *dir)
 		size_t n = 0;
 		for (struct node *c = dir->child; c; c = c->next)
 			n += !c->hidden;
-		dir->kids = xrealloc(NULL, n * sizeof(*dir->kids));
+		dir->kids = arena_alloc(n * sizeof(*dir->kids));
 		for (struct node *c = dir->child; c; c = c->next)
 			if (!c->hidden)
 				dir->kids[dir->nkids++] = c;
@@ -1079,8 +1083,6 @@ emit_tree(struct emitter *em)
 		if (dir->resort)
 			sort_kids(dir);
 		if (dir->at == dir->nkids) {
-			free(dir->kids);
-			dir->kids = NULL;
 			/* back to the parent's path */
 			plen = plen > dir->len ? plen - dir->len - 1 : 0;
 			em->path[plen] = '\0';
