@@ -39,4 +39,28 @@ for f in magic-*.tar; do
 		sed 's/^/# /' "$T/.err"
 	fi
 done
+# F2: a directory component '.wh.', '.wh..' or '.wh...' (a bare whiteout
+# name when it is the last component). Whatever tarflat decides, it must
+# not write output that it then refuses: either exit 1 with a message and
+# nothing on stdout, or output that flattens again to the same bytes.
+open=$(awk '$2 == "t0810-wh-dot-dirs" { print $1 }' "$TDIR/fuzz/open-bugs.txt")
+for n in .wh. .wh.. .wh... a/.wh..; do
+	printf 'file %s/x data=1\n' "$n" | mklayer "whdir.tar"
+	desc="F2 a member under '$n/': refused, or output that tarflat takes back"
+	flatten out.tar whdir.tar 2>err.txt
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		got="exit $rc, $(wc -c <out.tar) bytes, $(grep -c . err.txt) message"
+		want="exit 1, 0 bytes, 1 message"
+	else
+		flatten again.tar out.tar 2>err.txt
+		got="again: exit $?, same bytes: $(cmp -s out.tar again.tar && echo yes || echo no)"
+		want="again: exit 0, same bytes: yes"
+	fi
+	if [ "$got" = "$want" ] || [ -z "$open" ]; then
+		is "$desc" "$got" "$want"
+	else
+		skip "$desc" "known open bug $open: $got"
+	fi
+done
 done_testing
