@@ -49,7 +49,7 @@ for f in "$FZ"/regress/*; do
 		continue
 	fi
 	bug=$(awk -v n="$name" '$2 == n { print $1 }' "$FZ/open-bugs.txt")
-	if [ -n "$bug" ] && ! ("$T/$target" "$f") >/dev/null 2>&1; then
+	if [ -n "$bug" ] && ! ("$T/$target" "$f"; exit $?) >/dev/null 2>&1; then
 		skip "regress $name" "known open bug $bug (t/fuzz/open-bugs.txt)"
 		continue
 	fi
