@@ -504,6 +504,11 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 		if (!n) {
 			if (!make)
 				goto out;
+			if (starts(c, WH) && !starts(c, WH_META)) {
+				/* reached through a symlink: see whiteout_dir */
+				rc = fail(e, "%.200s: a whiteout name used as a directory", e->t.name);
+				goto out;
+			}
 			n = implicit_dir(dir, c, clen, e);
 		} else if (is_type(n, '2')) {
 			if (++hops > MAX_HOPS) {
@@ -866,6 +871,21 @@ open_layer(struct layer *ly)
 	return 0;
 }
 
+/*
+ * A whiteout's name as a directory ("a/.wh.b/c") would put a whiteout in
+ * the output, which every layer-aware reader then drops or refuses: no
+ * writer makes one, so it is an error. AUFS's .wh..wh.* directories are
+ * fine (hidden). Returns the offending component's length, or 0.
+ */
+static size_t
+whiteout_dir(const char *path)
+{
+	for (const char *c = path, *slash; (slash = strchr(c, '/')); c = slash + 1)
+		if (starts(c, WH) && !starts(c, WH_META))
+			return (size_t)(slash - c);
+	return 0;
+}
+
 static int
 index_layer(struct layer *ly, uint32_t l)
 {
@@ -889,6 +909,8 @@ index_layer(struct layer *ly, uint32_t l)
 		e->layer = l;
 		if (t.type == '1' && !*t.linkname && *t.name)
 			return fail(e, "%.200s: hardlink to a directory: /", t.name);
+		if (whiteout_dir(t.name))
+			return fail(e, "%.200s: a whiteout name used as a directory", t.name);
 	}
 	return r < 0 ? fail_tar(ly, &te) : 0;
 }

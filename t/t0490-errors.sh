@@ -215,4 +215,22 @@ fails "5 errors: symlink loop" . loop.tar
 ok "5 errors: symlink loop reported at the entry that hit it, offset 1024" \
 	grep -q '^tarflat: loop\.tar: offset 1024: ' .ferr
 
+# a whiteout's name as a directory would put a whiteout into the output
+mklayer whdir.tar <<'EOF'
+dir a
+file a/.wh.b/c data=x
+EOF
+fails "3 output: a whiteout name used as a directory -> error" "whiteout name used as a directory" whdir.tar
+mklayer whlink.tar <<'EOF'
+symlink l .wh.b
+file l/c data=x
+EOF
+fails "3 output: a whiteout name reached through a symlink -> error" "whiteout name used as a directory" whlink.tar
+mklayer plnk.tar <<'EOF'
+file .wh..wh.plnk/1.2 data=x
+hardlink f .wh..wh.plnk/1.2
+EOF
+flatten_x plnk plnk.tar
+is "2.3 AUFS: a .wh..wh.* directory is no whiteout; its files stay hidden" "$(tree plnk --fields path,type)" "f	f"
+
 done_testing
