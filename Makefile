@@ -40,7 +40,7 @@ t/hltest: t/hltest.c hlmap.c hlmap.h
 
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
-asan:
+asan: t/hltest
 	rm -rf .asan && mkdir .asan
 	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat tarflat.c tar.c hlmap.c $(LDLIBS)
 	TARFLAT=$$PWD/.asan/tarflat t/run
