@@ -78,3 +78,24 @@ fails() {
 		return 1
 	fi
 }
+
+# two_layers: writes l1.tar and l2.tar, a small two-layer image, and sets
+# want12 to the tree they flatten to (written out by hand).
+two_layers() {
+	mklayer l1.tar <<'EOF'
+dir d mtime=10
+file d/a data=one mtime=11
+file d/b data=bee mtime=12
+EOF
+	mklayer l2.tar <<'EOF'
+file d/a data=two mtime=21
+symlink d/s a mtime=22
+EOF
+	want12=$(cat <<EOF
+d d 0755 0:0 10 - - -
+d/a f 0644 0:0 21 $(h two) - -
+d/b f 0644 0:0 12 $(h bee) - -
+d/s l 0777 0:0 22 ->a - -
+EOF
+)
+}

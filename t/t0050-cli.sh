@@ -5,22 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TDIR/lib-rules.sh"
 
-mklayer l1.tar <<'EOF'
-dir d mtime=10
-file d/a data=one mtime=11
-file d/b data=bee mtime=12
-EOF
-mklayer l2.tar <<'EOF'
-file d/a data=two mtime=21
-symlink d/s a mtime=22
-EOF
-want12=$(cat <<EOF
-d d 0755 0:0 10 - - -
-d/a f 0644 0:0 21 $(h two) - -
-d/b f 0644 0:0 12 $(h bee) - -
-d/s l 0777 0:0 22 ->a - -
-EOF
-)
+two_layers
 
 # run ARGS...: tarflat with stdout in o.out, stderr in o.err, status in $rc
 run() {

@@ -6,22 +6,7 @@
 . "$TDIR/lib-rules.sh"
 export TAR_OPTIONS=--warning=no-timestamp
 
-mklayer l1.tar <<'EOF'
-dir d mtime=10
-file d/a data=one mtime=11
-file d/b data=bee mtime=12
-EOF
-mklayer l2.tar <<'EOF'
-file d/a data=two mtime=21
-symlink d/s a mtime=22
-EOF
-want12=$(cat <<EOF
-d d 0755 0:0 10 - - -
-d/a f 0644 0:0 21 $(h two) - -
-d/b f 0644 0:0 12 $(h bee) - -
-d/s l 0777 0:0 22 ->a - -
-EOF
-)
+two_layers
 
 # empty layers
 mklayer empty.tar </dev/null
