@@ -1179,10 +1179,12 @@ out:
 
 /* ---- main ------------------------------------------------------------ */
 
+#define USAGE "usage: tarflat [-v] [-o FILE] LAYER...\n"
+
 static void
 usage(FILE *f)
 {
-	fputs("usage: tarflat [-v] [-o FILE] LAYER...\n"
+	fputs(USAGE
 	      "Flatten container image layers (oldest first; plain or gzip tar,\n"
 	      "'-' for standard input) into one POSIX tar of the final filesystem.\n"
 	      "\n"
@@ -1304,6 +1306,15 @@ run(const char *output)
 }
 
 #ifndef TARFLAT_NO_MAIN
+/* A usage error: what is wrong, then the usage line; exit status 2. */
+static int
+usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "tarflat: %s%s\n" USAGE "Try 'tarflat --help' for more.\n",
+		what, arg);
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1315,7 +1326,8 @@ main(int argc, char **argv)
 	const char *output = NULL;
 	int c, stdin_used = 0;
 
-	while ((c = getopt_long(argc, argv, "ho:v", longopts, NULL)) != -1) {
+	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
+	while ((c = getopt_long(argc, argv, ":ho:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -1329,16 +1341,18 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case ':':
+			return usage_error("option needs an argument: -o", "");
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt) {
+				char opt[3] = { '-', (char)optopt, '\0' };
+				return usage_error("unknown option: ", opt);
+			}
+			return usage_error("unknown option: ", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		fputs("tarflat: no layers given\n", stderr);
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return usage_error("no layers given", "");
 	if (!output && isatty(STDOUT_FILENO)) {
 		fputs("tarflat: refusing to write a tar to a terminal; use -o FILE or a pipe\n", stderr);
 		return 2;

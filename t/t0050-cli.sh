@@ -30,10 +30,15 @@ is "cli: no layers -> nothing on stdout, a message on stderr" \
 
 run --bogus l1.tar
 is "cli: unknown long option -> exit 2, empty stdout" "$rc $(wc -c <o.out)" "2 0"
-run -q l1.tar
+is "cli: unknown long option -> named, then the usage line" "$(head -n 2 o.err)" \
+	"tarflat: unknown option: --bogus
+usage: tarflat [-v] [-o FILE] LAYER..."
+run -vq l1.tar
 is "cli: unknown short option -> exit 2, empty stdout" "$rc $(wc -c <o.out)" "2 0"
+is "cli: unknown short option -> named alone" "$(head -n 1 o.err)" "tarflat: unknown option: -q"
 run l1.tar -o
 is "cli: -o without FILE -> exit 2" "$rc $(wc -c <o.out)" "2 0"
+is "cli: -o without FILE -> says so" "$(head -n 1 o.err)" "tarflat: option needs an argument: -o"
 run - - <l1.tar
 is "cli: - given twice -> exit 2" "$rc $(wc -c <o.out)" "2 0"
 
