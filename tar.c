@@ -564,10 +564,11 @@ static int recref_cmp(const void *a, const void *b)
 }
 
 /*
- * Of N records (globals first, then the member's), keeps only the last one
- * of each key and drops keys whose last value is empty (that deletes a
- * global). Sorting keeps it O(n log n) for hostile headers with many
- * records. Fills KEEP[i]; returns 0 or -1 when out of memory.
+ * Of a member's N records, keeps only the last one of each key: KEEP[i] is
+ * 1 for it, 0 for an earlier one and for a last value that is empty (that
+ * takes back a global; merge_pax sees to it). Sorting keeps it O(n log n)
+ * for hostile headers with many records. Returns 0 or -1 when out of
+ * memory.
  */
 static int pax_dedupe(const struct pax_rec *const *v, size_t n, unsigned char *keep)
 {
@@ -1161,15 +1162,15 @@ static char *read_ext_body(struct tar_in *in, struct member *m, uint64_t size,
  * A path, linkpath or size names or frames one member; in a global header
  * it would give every later member the same name (losing all but one) or
  * the same framing, so it is dropped with a warning (Go and bsdtar ignore
- * it too). So are GNU.sparse.* records. Looks at G's records from FIRST.
+ * it too). So are GNU.sparse.* records.
  */
-static void drop_member_records(struct tar_in *in, struct pax_list *g, size_t first,
+static void drop_member_records(struct tar_in *in, struct pax_list *g,
 				uint64_t off)
 {
-	size_t j = first;
+	size_t j = 0;
 	int dropped = 0;
 
-	for (size_t i = first; i < g->n; i++) {
+	for (size_t i = 0; i < g->n; i++) {
 		struct pax_rec *r = &g->v[i];
 		if (key_is(r, "path") || key_is(r, "linkpath") || key_is(r, "size") ||
 		    strncmp(r->key, "GNU.sparse.", 11) == 0) {
@@ -1259,7 +1260,7 @@ static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 		r = pax_parse(body, (size_t)size, &batch, NULL, m->hdr_off, err);
 	free(body);
 	if (r == 0)
-		drop_member_records(in, &batch, 0, m->hdr_off);
+		drop_member_records(in, &batch, m->hdr_off);
 	for (size_t i = 0; r == 0 && i < batch.n; i++) {
 		struct pax_rec b = batch.v[i];
 		size_t idx = global_find(in, b.key, b.klen);
