@@ -59,8 +59,8 @@ struct inode {
 	char *carrier_path;
 };
 
-/* A name in the tree. Dead nodes stay allocated: whiteouts may still
- * point at them, and everything lives in the arena until exit. */
+/* A name in the tree. Removed nodes stay allocated, like everything in
+ * the arena, until exit. */
 struct node {
 	struct node *parent;
 	struct node *child, *next, *prev;       /* children, unordered */
@@ -70,20 +70,14 @@ struct node {
 	uint64_t key;           /* seq of the entry that created it */
 	uint64_t wseq;          /* seq of the last entry that wrote it */
 	uint32_t upper;         /* 1 + last layer that created or passed it */
-	uint32_t wiped;         /* 1 + last layer whose whiteouts emptied it of
-	                         * lower children: doing it again is a no-op */
-	unsigned dead:1;
+	uint32_t wiped;         /* 1 + a layer after whose whiteouts it holds
+	                         * nothing from below (or that created it):
+	                         * wiping it again in that layer is a no-op */
 	unsigned hidden:1;      /* AUFS metadata (.wh..wh.*): never emitted */
 	unsigned resort:1;      /* a carrier below moved: sort again */
 	struct node **kids;     /* sorted children, during emit */
 	size_t nkids;
 	size_t at;              /* the next of kids to visit */
-};
-
-/* A whiteout of the layer being applied, and what it names. */
-struct whiteout {
-	struct node *target;
-	int opaque;
 };
 
 /* Hardlinks of one layer waiting for a target that appears later in it,
@@ -378,9 +372,10 @@ is_type(const struct node *n, char type)
 	return n->ino->src->t.type == type;
 }
 
+/* A new name NAME in DIR for INO, made by entry E. */
 static struct node *
 node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
-	 uint64_t key)
+	 const struct ent *e)
 {
 	struct node *n = arena_alloc(sizeof(*n));
 	char *s = arena_alloc(len + 1);
@@ -390,7 +385,9 @@ node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
 	n->len = len;
 	n->parent = dir;
 	n->ino = ino;
-	n->key = n->wseq = key;
+	n->key = n->wseq = e->seq;
+	/* Lower layers are done: all it will ever hold comes from this one. */
+	n->wiped = e->layer + 1;
 	n->hidden = dir->hidden || starts(s, WH_META);
 	ino->nnames++;
 	n->next = dir->child;
@@ -424,7 +421,6 @@ unlink_one(struct node *n)
 	struct key k = { n->parent, n->name, n->len };
 	hl_del(tree, node_hash(n->parent, n->name, n->len), &k);
 	n->ino->nnames--;
-	n->dead = 1;
 }
 
 /*
@@ -456,20 +452,30 @@ mark_upper(struct node *n, uint32_t layer)
 		n->upper = layer + 1;
 }
 
-/* A directory that no entry describes, made for entry E (SPEC 2.2). */
+/*
+ * A directory that no entry describes, made in DIR for entry E: 0755, 0:0,
+ * E's mtime. Inside a setgid directory it is setgid too and takes that
+ * directory's group, as mkdir(2) makes it on Linux (and so umoci).
+ */
 static struct node *
 implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e)
 {
 	static char empty[1];
 	struct ent *d = arena_alloc(sizeof(*d));
+	const struct tar_entry *up = &dir->ino->src->t;
 
 	d->t.type = '5';
 	d->t.mode = 0755;
 	d->t.mtime = e->t.mtime;
 	d->t.name = d->t.linkname = d->t.uname = d->t.gname = empty;
+	if (up->mode & 02000) {
+		d->t.mode |= 02000;
+		d->t.gid = up->gid;
+		d->t.gname = up->gname;
+	}
 	d->seq = e->seq;
 	d->layer = e->layer;
-	struct node *n = node_new(dir, name, len, inode_new(d), e->seq);
+	struct node *n = node_new(dir, name, len, inode_new(d), d);
 	mark_upper(n, e->layer);
 	return n;
 }
@@ -626,7 +632,7 @@ apply_entry(const struct ent *e, int late)
 			     path, e->t.type);
 		ino = inode_new(e);
 	}
-	n = node_new(dir, b, strlen(b), ino, e->seq);
+	n = node_new(dir, b, strlen(b), ino, e);
 	mark_upper(n, e->layer);
 	return 1;
 }
@@ -711,87 +717,78 @@ wipe(struct node *top, uint32_t layer)
 }
 
 /*
- * find_whiteout: what whiteout E names, looked up where E stands in its
- * layer, as umoci does: so a marker written inside a directory that just
- * replaced a symlink is about that directory. A whiteout never creates
- * anything: *OUT is NULL when the name does not exist.
+ * An entry for the root directory itself ("./") is never written out, but a
+ * directory's metadata is kept: a setgid root makes setgid implicit parents.
+ */
+static void
+root_entry(const struct ent *e)
+{
+	if (e->t.type == '5')
+		root_ino.src = e;
+}
+
+/*
+ * apply_whiteout: carries out whiteout E of layer L where it stands in its
+ * layer, as umoci does (SPEC 2.3). The name is looked up in the tree as it
+ * is now, so a marker written inside a directory that just replaced a
+ * symlink is about that directory; what it removes is gone for every later
+ * entry of the layer; what the layer wrote or passed through before it is
+ * spared (wipe). A whiteout never creates anything: a name that does not
+ * exist is a no-op. Returns 0, or -1 on an invalid whiteout or a loop.
  */
 static int
-find_whiteout(const struct ent *e, enum kind k, struct node **out)
+apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 {
 	size_t dlen;
 	const char *b = split(e->t.name, &dlen);
 	const char *name = b + strlen(WH);
-	struct node *dir;
+	struct node *dir, *t;
 
-	*out = NULL;
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
 		return fail(e, "%.200s: invalid whiteout", e->t.name);
 	if (walk_dir(&root, e->t.name, dlen, e, 0, &dir) < 0)
 		return -1;
-	if (dir)
-		*out = k == OPAQUE ? dir : child_get(dir, name, strlen(name));
-	return 0;
-}
-
-/*
- * Whiteouts are carried out once the layer's other entries are in, so that
- * they remove only what lower layers made, wherever they stand (SPEC 2.3).
- */
-static void
-apply_whiteouts(const struct whiteout *wh, size_t n, uint32_t l)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct node *t = wh[i].target;
-		if (t->dead)
-			continue;       /* replaced by this layer */
-		if (!wh[i].opaque) {
+	if (!dir)
+		return 0;
+	if (k == WHITEOUT) {
+		if ((t = child_get(dir, name, strlen(name))))
 			wipe(t, l);
-			continue;
-		}
-		if (t->wiped == l + 1)
-			continue;
-		for (struct node *c = t->child, *next; c; c = next) {
-			next = c->next;
-			wipe(c, l);
-		}
-		t->wiped = l + 1;
+		return 0;
 	}
+	if (dir->wiped == l + 1)
+		return 0;       /* it holds nothing from below any more */
+	for (struct node *c = dir->child, *next; c; c = next) {
+		next = c->next;
+		wipe(c, l);
+	}
+	dir->wiped = l + 1;
+	return 0;
 }
 
 static int
 apply_layer(struct layer *ly, uint32_t l)
 {
-	struct whiteout *wh = NULL;
-	size_t i, nwh = 0, cap = 0;
-	int rc = -1;
+	size_t i;
 
 	for (i = 0; i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
 		enum kind k = classify(base_name(e->t.name));
-		if (!*e->t.name)
+		if (!*e->t.name) {
+			root_entry(e);
 			continue;
+		}
 		if (k != PLAIN) {
-			struct node *t;
-			if (find_whiteout(e, k, &t) < 0)
-				goto out;
-			if (!t)
-				continue;
-			if (nwh == cap) {
-				cap = cap ? cap * 2 : 16;
-				wh = xrealloc(wh, cap * sizeof(*wh));
-			}
-			wh[nwh].target = t;
-			wh[nwh++].opaque = k == OPAQUE;
+			if (apply_whiteout(e, k, l) < 0)
+				return -1;
 			continue;
 		}
 		int r = apply_entry(e, 0);
 		if (r < 0)
-			goto out;
+			return -1;
 		if (r == 0)
 			pending_add(e);
 		else if (hl_count(waiting) && apply_pending(e->t.name) < 0)
-			goto out;
+			return -1;
 	}
 	/*
 	 * What still waits names its target another way (through a symlink,
@@ -809,14 +806,10 @@ apply_layer(struct layer *ly, uint32_t l)
 				fail(w->link, "%.200s: hardlink target not found: %.200s",
 				     w->link->t.name, w->link->t.linkname);
 			if (r <= 0)
-				goto out;
+				return -1;
 		}
 	}
-	apply_whiteouts(wh, nwh, l);
-	rc = 0;
-out:
-	free(wh);
-	return rc;
+	return 0;
 }
 
 /* ---- indexing -------------------------------------------------------- */

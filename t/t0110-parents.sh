@@ -3,7 +3,9 @@
 # it stands and symlinks among them are followed (absolute targets from the
 # image root, .. clamped at the root, at most 40 hops); the final component is
 # never followed; missing parents are created 0755 0:0 with the mtime of the
-# entry that needed them; a parent that is not a directory is an error.
+# entry that needed them, and inside a setgid directory setgid with its
+# group, link by link (mkdir(2) on Linux, so umoci); a parent that is not a
+# directory is an error.
 . "$(dirname "$0")/lib.sh"
 . "$TDIR/lib-rules.sh"
 
@@ -307,5 +309,57 @@ mkdir -p kern/d && (cd kern && for i in $(seq 1 39); do ln -s s$((i + 1)) s$i; d
 	ln -s d s40 && ln -s s1 s0)
 ok "2.2 parents: (reference) Linux follows 40 hops" test -d kern/s1/.
 ok "2.2 parents: (reference) Linux refuses 41 hops" sh -c '! test -d kern/s0/.'
+
+# implicit parents in a setgid directory: setgid and the directory's group,
+# down the chain; an explicit directory in the chain starts it again from its
+# own mode; sticky is not inherited; a setgid root entry ("./") counts too,
+# although the root itself is never written
+mklayer sg1.tar <<'EOF'
+dir srv mode=02775 gid=50 mtime=10
+dir srv/m mode=0755 gid=7 mtime=11
+dir srv/g mode=02750 gid=60 mtime=12
+dir t mode=01777 mtime=13
+EOF
+mklayer sg2.tar <<'EOF'
+file srv/a/b/f data=f mtime=20
+file srv/m/n/f data=f mtime=21
+file srv/g/n/o/f data=f mtime=22
+file t/c/f data=f mtime=23
+EOF
+flatten_x out sg1.tar sg2.tar
+is "2.2 parents: implicit parents in a setgid directory inherit setgid and gid, link by link" \
+	"$(lst out --fields path,type,mode,owner,mtime)" "$(cat <<'EOF'
+srv d 2775 0:50 10
+srv/a d 2755 0:50 20
+srv/a/b d 2755 0:50 20
+srv/a/b/f f 0644 0:0 20
+srv/g d 2750 0:60 12
+srv/g/n d 2755 0:60 22
+srv/g/n/o d 2755 0:60 22
+srv/g/n/o/f f 0644 0:0 22
+srv/m d 0755 0:7 11
+srv/m/n d 0755 0:0 21
+srv/m/n/f f 0644 0:0 21
+t d 1777 0:0 13
+t/c d 0755 0:0 23
+t/c/f f 0644 0:0 23
+EOF
+)"
+mklayer sgr1.tar <<'EOF'
+dir ./ mode=02775 gid=5 mtime=10
+EOF
+mklayer sgr2.tar <<'EOF'
+file a/b/f data=f mtime=20
+EOF
+flatten_x out sgr1.tar sgr2.tar
+is "2.2 parents: implicit parents under a setgid root entry inherit setgid and gid" \
+	"$(lst out --fields path,type,mode,owner,mtime)" "$(cat <<'EOF'
+a d 2755 0:5 20
+a/b d 2755 0:5 20
+a/b/f f 0644 0:0 20
+EOF
+)"
+is "2.2 parents: the root entry itself is not written" "$(members .flat.tar | cut -d' ' -f1)" \
+	"$(printf 'a\na/b\na/b/f')"
 
 done_testing

@@ -53,7 +53,8 @@ d/sub/new f 0644 0:0 300 $(h n) - -
 EOF
 )"
 
-# opaque marker before the layer's own siblings
+# opaque marker before the layer's own siblings: the lower d/sub is gone
+# when d/sub/z comes, so z gets a new implicit parent
 mklayer l2.tar <<'EOF'
 dir d mode=0700 mtime=200
 opaque d
@@ -66,7 +67,7 @@ is "2.3 whiteouts: opaque marker before siblings keeps this layer's entries" "$(
 d d 0700 0:0 200 - - -
 d/g f 0644 0:0 202 $(h G2) - -
 d/new f 0644 0:0 201 $(h new) - -
-d/sub d 0755 0:0 104 - - -
+d/sub d 0755 0:0 203 - - -
 d/sub/z f 0644 0:0 203 $(h z) - -
 EOF
 )"
@@ -212,7 +213,9 @@ d/up f 0644 0:0 201 $(h u) - -
 EOF
 )"
 
-# .wh.a plus a/b/new: lower a and a/b survive with their metadata, holding new
+# .wh.a, then a/b/new: the whiteout removed a and everything under it before
+# a/b/new came, so a and a/b are new implicit parents (umoci's order; the
+# other order, a/b/new first, keeps them: see "after a/b/new" below)
 mklayer l1.tar <<'EOF'
 dir a mode=0700 uid=1 gid=1 mtime=100
 dir a/b mode=0750 uid=2 gid=2 mtime=200
@@ -226,9 +229,9 @@ whiteout a
 file a/b/new data=new mtime=300
 EOF
 flatten_x out l1.tar l2.tar
-is "2.3 whiteouts: dirs this layer passes through keep lower metadata, lose other children" "$(lst out)" "$(cat <<EOF
-a d 0700 1:1 100 - - -
-a/b d 0750 2:2 200 - - -
+is "2.3 whiteouts: a whiteout removes what later entries of its layer pass through" "$(lst out)" "$(cat <<EOF
+a d 0755 0:0 300 - - -
+a/b d 0755 0:0 300 - - -
 a/b/new f 0644 0:0 300 $(h new) - -
 EOF
 )"
@@ -237,7 +240,18 @@ file a/b/new data=new mtime=300
 opaque a
 EOF
 flatten_x out l1.tar l2.tar
-is "2.3 whiteouts: the same for an opaque marker after a/b/new" "$(lst out)" "$(cat <<EOF
+is "2.3 whiteouts: an opaque marker after a/b/new keeps a, a/b and their lower metadata" "$(lst out)" "$(cat <<EOF
+a d 0700 1:1 100 - - -
+a/b d 0750 2:2 200 - - -
+a/b/new f 0644 0:0 300 $(h new) - -
+EOF
+)"
+mklayer l2.tar <<'EOF'
+file a/b/new data=new mtime=300
+whiteout a
+EOF
+flatten_x out l1.tar l2.tar
+is "2.3 whiteouts: .wh.a after a/b/new keeps a, a/b and their lower metadata" "$(lst out)" "$(cat <<EOF
 a d 0700 1:1 100 - - -
 a/b d 0750 2:2 200 - - -
 a/b/new f 0644 0:0 300 $(h new) - -
@@ -430,5 +444,96 @@ mklayer rootdot.tar <<'EOF'
 raw .wh.. 0
 EOF
 fails "2.3 whiteouts: .wh.. at the root is an error" . l1.tar rootdot.tar
+
+# A whiteout's removal is seen by the later entries of its layer: they never
+# resolve through what it removed (issue 6: tarflat 1.0 wrote etc/x/f)
+mklayer site1.tar <<'EOF'
+dir home mtime=10
+dir etc mtime=11
+file etc/old data=old mtime=12
+symlink home/site /etc mtime=13
+EOF
+mklayer site2.tar <<'EOF'
+whiteout home/site
+dir home/site/x mtime=20
+file home/site/x/f data=f mtime=21
+EOF
+want_site=$(cat <<EOF
+etc d 0755 0:0 11 - - -
+etc/old f 0644 0:0 12 $(h old) - -
+home d 0755 0:0 10 - - -
+home/site d 0755 0:0 20 - - -
+home/site/x d 0755 0:0 20 - - -
+home/site/x/f f 0644 0:0 21 $(h f) - -
+EOF
+)
+flatten_x out site1.tar site2.tar
+is "2.3 whiteouts: .wh.site removes the symlink before home/site/x/f: a new directory" \
+	"$(lst out)" "$want_site"
+mklayer site2o.tar <<'EOF'
+opaque home
+dir home/site/x mtime=20
+file home/site/x/f data=f mtime=21
+EOF
+flatten_x out site1.tar site2o.tar
+is "2.3 whiteouts: home/.wh..wh..opq removes the symlink before home/site/x/f: a new directory" \
+	"$(lst out)" "$want_site"
+mklayer sitef1.tar <<'EOF'
+dir home mtime=10
+file target data=t mtime=11
+symlink home/site ../target mtime=13
+EOF
+flatten_x out sitef1.tar site2.tar
+is "2.3 whiteouts: .wh.site of a symlink to a file, then home/site/x/f: a new directory, no error" \
+	"$(lst out)" "$(cat <<EOF
+home d 0755 0:0 10 - - -
+home/site d 0755 0:0 20 - - -
+home/site/x d 0755 0:0 20 - - -
+home/site/x/f f 0644 0:0 21 $(h f) - -
+target f 0644 0:0 11 $(h t) - -
+EOF
+)"
+# the same removal through a symlinked parent, and a symlink chain removed
+# from its middle: later entries go through what is left
+mklayer chain1.tar <<'EOF'
+dir d mtime=10
+dir real mtime=11
+file real/x data=x mtime=12
+symlink d/l1 l2 mtime=13
+symlink d/l2 ../real mtime=14
+symlink via d mtime=15
+EOF
+mklayer chain2.tar <<'EOF'
+whiteout via/l2
+file d/l1/y data=y mtime=20
+EOF
+flatten_x out chain1.tar chain2.tar
+is "2.3 whiteouts: a chain cut in its middle dangles: later entries create its target" \
+	"$(lst out)" "$(cat <<EOF
+d d 0755 0:0 10 - - -
+d/l1 l 0777 0:0 13 ->l2 - -
+d/l2 d 0755 0:0 20 - - -
+d/l2/y f 0644 0:0 20 $(h y) - -
+real d 0755 0:0 11 - - -
+real/x f 0644 0:0 12 $(h x) - -
+via l 0777 0:0 15 ->d - -
+EOF
+)"
+mklayer chain3.tar <<'EOF'
+whiteout via/l2
+dir d/l2 mtime=20
+file d/l1/y data=y mtime=21
+EOF
+flatten_x out chain1.tar chain3.tar
+is "2.3 whiteouts: a chain cut in its middle and mended by a directory" "$(lst out)" "$(cat <<EOF
+d d 0755 0:0 10 - - -
+d/l1 l 0777 0:0 13 ->l2 - -
+d/l2 d 0755 0:0 20 - - -
+d/l2/y f 0644 0:0 21 $(h y) - -
+real d 0755 0:0 11 - - -
+real/x f 0644 0:0 12 $(h x) - -
+via l 0777 0:0 15 ->d - -
+EOF
+)"
 
 done_testing

@@ -220,14 +220,21 @@ b f 0644 0:0 10 $(h old) - -
 EOF
 )"
 
-# whiteouts apply after the layer's entries: a link to a name this layer
-# whites out still gets the lower inode
+# a whiteout's removal is seen by the later entries of its layer: a link to
+# the name it removed dangles (umoci refuses it too)
 mklayer l2.tar <<'EOF'
 whiteout a
 hardlink b a
 EOF
+fails "2.3/2.4 link to a name whited out earlier in the same layer: error" \
+	'b: hardlink target not found: a' l1.tar l2.tar
+# ... while a link that comes before the whiteout keeps the lower inode
+mklayer l2.tar <<'EOF'
+hardlink b a
+whiteout a
+EOF
 flatten_x out l1.tar l2.tar
-is "2.3/2.4 link to a name whited out in the same layer keeps the lower inode" "$(lst out)" "$(cat <<EOF
+is "2.3/2.4 link made before the same layer whites out its target keeps the inode" "$(lst out)" "$(cat <<EOF
 b f 0644 0:0 10 $(h old) - -
 EOF
 )"

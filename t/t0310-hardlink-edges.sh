@@ -89,8 +89,14 @@ mklayer l2.tar <<'EOF'
 opaque d
 hardlink d/g d/f
 EOF
+fails "2.3/2.4 opaque dir: a later link in the layer to a name it removed: error" \
+	'd/g: hardlink target not found: d/f' l1.tar l2.tar
+mklayer l2.tar <<'EOF'
+hardlink d/g d/f
+opaque d
+EOF
 flatten_x out l1.tar l2.tar
-is "2.3/2.4 opaque dir: a same-layer link to a lower name in it keeps the inode" "$(lst out)" "$(cat <<EOF
+is "2.3/2.4 opaque dir: a link made before the marker keeps the inode" "$(lst out)" "$(cat <<EOF
 d d 0755 0:0 $T0 - - -
 d/g f 0644 0:0 5 $(h F) =d/g -
 e d 0755 0:0 $T0 - - -

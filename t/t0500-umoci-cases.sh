@@ -644,7 +644,8 @@ ok "dangling symlink parent: its target is created (umoci: explicitly)" \
 
 # a whiteout of a directory that this layer passed through: kept with its
 # lower metadata, only lower children go; umoci restamps it with the current
-# time (and drops it entirely when the whiteout comes first)
+# time. When the whiteout comes first it removes a and a/b before a/b/new
+# needs them: new implicit parents (umoci's are stamped with the current time)
 mklayer pt1.tar <<'EOF'
 dir a mode=0700 uid=7 mtime=10
 dir a/b mode=0750 uid=8 mtime=11
@@ -666,6 +667,12 @@ a/b/new f 0644 0:0 $T0 $(h n) - -
 EOF
 )
 flatten_x pt2 pt1.tar pt2.tar; is "whiteout after an entry passing through it (written)" "$(got pt2)" "$want"
+want=$(cat <<EOF
+a d 0755 0:0 $T0 - - -
+a/b d 0755 0:0 $T0 - - -
+a/b/new f 0644 0:0 $T0 $(h n) - -
+EOF
+)
 flatten_x pt3 pt1.tar pt3.tar; is "whiteout before an entry passing through it (written)" "$(got pt3)" "$want"
 
 # an opaque marker after a subdirectory this layer wrote: the subdirectory
