@@ -12,7 +12,7 @@
 
 #define TAR_BLOCK 512
 
-/* Caps against hostile input (SPEC section 5). */
+/* Caps against hostile input (tarflat.1 EXIT STATUS and LIMITS). */
 #define TAR_MAX_NAME   (64 * 1024)       /* one GNU long name or link target */
 #define TAR_MAX_PAX    (1024 * 1024)     /* one pax extended header */
 #define TAR_MAX_EXT    64                /* chained extension headers per member */

@@ -1,8 +1,9 @@
 /*
  * tarflat - flatten the layers of a container image into one tar.
  *
- * Three steps (SPEC section 6): index every layer's headers (tar.c), resolve
- * them into the final tree (this file, over hlmap.c), then emit the tree
+ * Three steps (README, "How it works"): index every layer's headers
+ * (tar.c), resolve them into the final tree (this file, over hlmap.c, by
+ * the rules of LAYER SEMANTICS in tarflat.1), then emit the tree
  * depth-first, copying content from the inputs. Nothing is written before
  * the whole tree is resolved, so bad input produces no output at all.
  */
@@ -274,9 +275,9 @@ next_comp(const char *p, size_t len, size_t *i, const char **c, size_t *clen)
 }
 
 /*
- * normalise: rewrites the member name S in place (SPEC 2.1): no leading
- * '/' or './', no empty or '.' components, no trailing '/', '..' resolved
- * lexically and clamped at the root. "" means the root itself.
+ * normalise: rewrites the member name S in place (tarflat.1 rule 1): no
+ * leading '/' or './', no empty or '.' components, no trailing '/', '..'
+ * resolved lexically and clamped at the root. "" means the root itself.
  */
 static void
 normalise(char *s)
@@ -426,7 +427,8 @@ unlink_one(struct node *n)
 /*
  * Removes TOP and, for a directory, everything under it, leaves first and
  * without recursion (a hostile layer nests directories deeper than any C
- * stack). Inodes that keep other names keep their content (SPEC 2.5).
+ * stack). Inodes that keep other names keep their content (tarflat.1
+ * rule 5).
  */
 static void
 node_unlink(struct node *top)
@@ -580,11 +582,11 @@ lookup(const char *path, const struct ent *e, struct node **out)
 /* ---- applying a layer ------------------------------------------------ */
 
 /*
- * apply_entry: one non-whiteout entry (SPEC 2.4). Returns 1 when applied,
- * 0 for a hardlink whose target does not exist yet, -1 on error. LATE is
- * set for a hardlink bound after later entries of its layer were applied:
- * if one of them wrote the link's own path, that one stands (the later
- * entry wins) and the link is dropped.
+ * apply_entry: one non-whiteout entry (tarflat.1 rule 4). Returns 1 when
+ * applied, 0 for a hardlink whose target does not exist yet, -1 on error.
+ * LATE is set for a hardlink bound after later entries of its layer were
+ * applied: if one of them wrote the link's own path, that one stands (the
+ * later entry wins) and the link is dropped.
  */
 static int
 apply_entry(const struct ent *e, int late)
@@ -729,8 +731,8 @@ root_entry(const struct ent *e)
 
 /*
  * apply_whiteout: carries out whiteout E of layer L where it stands in its
- * layer, as umoci does (SPEC 2.3). The name is looked up in the tree as it
- * is now, so a marker written inside a directory that just replaced a
+ * layer, as umoci does (tarflat.1 rule 3). The name is looked up in the
+ * tree as it is now, so a marker written inside a directory that just replaced a
  * symlink is about that directory; what it removes is gone for every later
  * entry of the layer; what the layer wrote or passed through before it is
  * spared (wipe). A whiteout never creates anything: a name that does not
@@ -989,8 +991,9 @@ sort_kids(struct node *dir)
 /*
  * First walk: the carrier of each file with several names is the first of
  * them in output order. It then takes the place of the entry that supplied
- * the bytes, if that came earlier (SPEC 3); it only moves forward within
- * its own directory, so no other carrier changes.
+ * the bytes, if that came earlier (the output order of tarflat.1,
+ * DESCRIPTION); it only moves forward within its own directory, so no
+ * other carrier changes.
  */
 static void
 choose_carriers(void)

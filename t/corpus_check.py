@@ -15,8 +15,8 @@ content and not its name, what tarflat must do with it as a one-layer image:
 The expected member list is never taken from tarflat: an independent reader
 (Python tarfile by default; GNU tar's or bsdtar's listing where the MANIFEST
 shows Python to be the odd one out) lists the raw entries, and model() below
-applies tarflat's rules to them (SPEC 2.1 names, whiteouts, duplicates,
-implicit parents, hardlink carriers, the depth-first output order of SPEC 3).
+applies tarflat's rules to them (tarflat.1 rule 1 names, whiteouts, duplicates,
+implicit parents, hardlink carriers, the depth-first output order of the output rules (tarflat.1 DESCRIPTION)).
 What tarflat wrote is read back with Python tarfile.
 
 Defaults come from the MANIFEST (expected_outcome VALID... -> ok with the
@@ -130,7 +130,7 @@ def read_python(path, fmt):
             if t in NOT_MEMBERS:
                 out.append({"name": fsb(m.name), "type": "drop"})
                 continue
-            # unknown typeflags are regular files with content (SPEC 2.4)
+            # unknown typeflags are regular files with content (tarflat.1 rule 4)
             kind = PY_TYPES.get(t, "0")
             e = {"name": fsb(m.name), "type": kind, "size": None,
                  "link": fsb(m.linkname), "sha1": None}
@@ -243,7 +243,7 @@ class Reject(Exception):
 
 
 def normalise(p):
-    """SPEC 2.1: drop leading / and ./, collapse //, drop . and a trailing
+    """tarflat.1 rule 1: drop leading / and ./, collapse //, drop . and a trailing
     /, resolve .. lexically, clamped at the root."""
     out = []
     for c in p.split(b"/"):
@@ -277,7 +277,7 @@ class Node:
 
 
 def lookup(root, comps, key, create):
-    """Walk COMPS from ROOT following symlinks (SPEC 2.2). Missing
+    """Walk COMPS from ROOT following symlinks (tarflat.1 rule 2). Missing
     directories are created (0755, implicit) when CREATE, else None."""
     cur = root
     todo = list(comps)
@@ -384,7 +384,7 @@ def model(entries):
 
     # carriers: the first visible name of each inode in output order; a
     # carrier takes the position of the entry that supplied its bytes when
-    # that is earlier (SPEC 3)
+    # that is earlier (the output rules (tarflat.1 DESCRIPTION))
     first = walk(root, b"", False, lambda n: n.key, [])
     carrier = {}
     for path, n, h in first:

@@ -17,7 +17,7 @@ file<->dir<->symlink replacements, fifos and devices, and names written as
 'x', './x' and '/x', sometimes through a symlinked parent (whiteouts too).
 
 Every stack is one that both umoci 0.4.7 and tarflat must accept and on which
-umoci is the reference (SPEC section 1).  The generator keeps a model of the
+umoci is the reference (tarflat.1 LAYER SEMANTICS).  The generator keeps a model of the
 tree *only* to stay inside that set:
   - every parent directory is written as an explicit entry before its
     children (no implicit parents, where umoci differs), or already exists;
@@ -48,7 +48,7 @@ class Bad(Exception):
 
 
 def lexical(name):
-    """Normalise a member name the way umoci and SPEC 2.1 do."""
+    """Normalise a member name the way umoci and tarflat.1 rule 1 do."""
     out = []
     for c in name.split("/"):
         if c in ("", "."):

@@ -1,7 +1,7 @@
 # t/lib-rules.sh - helpers for the rule tests t0050..t0499, sourced after
 # t/lib.sh. Expected trees are written by hand in the tests; these helpers only
 # compute the "SIZE:SHA256-PREFIX" column of a file from the bytes the test put
-# in, and check the error contract of SPEC section 5.
+# in, and check the error contract of tarflat.1 EXIT STATUS and LIMITS.
 #   h TEXT             detail column for a file holding exactly TEXT
 #   hsz N              detail column for mklayer's `size=N` payload
 #   hfile FILE         detail column for FILE's bytes

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 2.1 Names: member names and hardlink targets are normalised the same
+# tarflat.1 rule 1 Names: member names and hardlink targets are normalised the same
 # way (leading / and ./ dropped, // collapsed, . dropped, trailing / dropped,
 # .. resolved lexically and clamped at the root); an entry that normalises to
 # the root is ignored; symlink targets are kept verbatim.

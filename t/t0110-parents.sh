@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 2.2 Parent resolution: directory components are looked up in the tree as
+# tarflat.1 rule 2 Parent resolution: directory components are looked up in the tree as
 # it stands and symlinks among them are followed (absolute targets from the
 # image root, .. clamped at the root, at most 40 hops); the final component is
 # never followed; missing parents are created 0755 0:0 with the mtime of the

@@ -1,7 +1,8 @@
 #!/bin/bash
-# SPEC 2.3 Whiteouts: .wh.NAME and .wh..wh..opq apply only to what lower layers
-# built, resolved against the tree before the layer; directories this layer
-# passes through survive with their lower metadata; whiteouts never create
+# tarflat.1 rule 3, Whiteouts: .wh.NAME and .wh..wh..opq remove only what lower
+# layers built; each takes effect where it stands in its layer, and what it
+# removed is gone for the layer's later entries; directories the layer wrote
+# or passed through before it survive with their metadata; whiteouts never create
 # anything, are recognised whatever their typeflag and never emitted; AUFS
 # .wh..wh.* metadata is hidden but hardlinks into .wh..wh.plnk get the bytes;
 # bare .wh. and .wh.. are errors.
@@ -288,9 +289,9 @@ usr/bin d 0755 0:0 $T0 - - -
 EOF
 )"
 
-# a whiteout's directory is looked up after the layer's other entries (the
-# lead's decision, as umoci reads a Docker layer): a symlink this layer
-# re-points redirects its whiteouts to the new target
+# a whiteout's directory is looked up where the whiteout stands, after the
+# layer's earlier entries: a symlink this layer re-pointed before it
+# redirects the whiteout to the new target
 mklayer l1.tar <<'EOF'
 dir one
 file one/f data=1
@@ -303,7 +304,7 @@ symlink l two
 whiteout l/f
 EOF
 flatten_x out l1.tar l2.tar
-is "2.3 whiteouts: the directory is looked up after the layer's own entries" "$(lst out --fields path,type,detail)" "$(cat <<EOF
+is "2.3 whiteouts: the directory is looked up after the layer's earlier entries" "$(lst out --fields path,type,detail)" "$(cat <<EOF
 l l ->two
 one d -
 one/f f $(h 1)

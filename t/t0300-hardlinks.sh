@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 2.4 hardlinks and 2.5 overwrite breaks links, plus the hardlink rules of
+# tarflat.1 rule 4 hardlinks and 2.5 overwrite breaks links, plus the hardlink rules of
 # section 3 (one carrier per inode, links after it, carrier where the bytes
 # stood). The output must extract with a plain `tar -x`.
 . "$(dirname "$0")/lib.sh"

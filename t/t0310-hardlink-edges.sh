@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 2.4 hardlinks, continued (t0300 has the main cases): duplicates of a
+# tarflat.1 rule 4 hardlinks, continued (t0300 has the main cases): duplicates of a
 # pending link's path, links replacing names, opaque directories and link
 # groups, 100 links to one file, and the errors (dangling, to a directory).
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +11,7 @@ plain_x() {
 }
 
 # a pending link (target later in the layer) is still an entry of its own: a
-# later entry for the same path wins over it (SPEC 2.4, a path twice in one
+# later entry for the same path wins over it (tarflat.1 rule 4, a path twice in one
 # layer), whatever the moment the link would bind
 mklayer l1.tar <<'EOF'
 hardlink b a

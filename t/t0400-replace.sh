@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 2.4 Other entries: an existing path is unlinked first (a directory with
+# tarflat.1 rule 4 Other entries: an existing path is unlinked first (a directory with
 # its whole subtree) unless both are directories, which merge (the entry's
 # metadata replaces the old, children stay); a path twice in one layer: the
 # later wins. 2.5: overwriting a name gives it a new inode; the other names of

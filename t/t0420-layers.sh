@@ -1,5 +1,5 @@
 #!/bin/bash
-# Whole images and input kinds (SPEC 2, 4): empty layers, one-layer and
+# Whole images and input kinds (tarflat.1 LAYER SEMANTICS and DESCRIPTION): empty layers, one-layer and
 # 20-layer images, plain and gzip (multi-member, pigz) mixed and told apart
 # by content. Other writers and sparse input: t0425.
 . "$(dirname "$0")/lib.sh"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Layers from other writers (SPEC 4): GNU tar (v7, ustar, gnu, oldgnu, posix)
+# Layers from other writers (tarflat.1 DESCRIPTION): GNU tar (v7, ustar, gnu, oldgnu, posix)
 # and bsdtar (ustar, pax, gnutar, v7tar), including a whiteout and a hardlink
-# whose target it deletes; GNU sparse files (SPEC 2.6: old GNU 'S', pax 0.0,
+# whose target it deletes; GNU sparse files (tarflat.1 rule 6: old GNU 'S', pax 0.0,
 # 0.1, 1.0) flattened to regular files with identical bytes.
 . "$(dirname "$0")/lib.sh"
 . "$TDIR/lib-rules.sh"

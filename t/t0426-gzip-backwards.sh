@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 6 emit, as seen from outside: content is fetched by (layer, offset), so
+# README "How it works" emit, as seen from outside: content is fetched by (layer, offset), so
 # a walk that needs bytes behind a gzip layer's inflate cursor (a layer that is
 # not depth-first; a hardlink carrier whose bytes come last) still gets the
 # right bytes.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 5 Errors: a malformed input or an inconsistent layer is reported as
+# tarflat.1 EXIT STATUS and LIMITS Errors: a malformed input or an inconsistent layer is reported as
 # `tarflat: FILE: offset N: what is wrong` (N = offset of the member header in
 # the uncompressed stream), exit status 1, and nothing at all on stdout.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The contract (SPEC 1): the tree extracted from tarflat's output is exactly
+# The contract (tarflat.1 LAYER SEMANTICS): the tree extracted from tarflat's output is exactly
 # the tree umoci 0.4.7 builds by applying the layers.  The named hard cases of
 # issue 2 go through t/diffumoci.sh (umoci unpack vs GNU tar -x of tarflat's
 # output, compared with t/treedump.py: paths, types, bytes, modes, owners,
@@ -9,7 +9,7 @@
 # the line that makes the case what it claims to be, so a case that silently
 # degenerated (both trees empty, say) fails.
 #
-# Where SPEC 1 says umoci 0.4.7 errs, the case gives umoci an equivalent
+# Where tarflat.1 LAYER SEMANTICS says umoci 0.4.7 errs, the case gives umoci an equivalent
 # stack it can take (-u) or compares tarflat with a written expectation.
 . "$(dirname "$0")/lib.sh"
 need umoci python3
@@ -413,7 +413,7 @@ EOF
 ok "xattrs: kept, shared by links, dropped on overwrite, replaced on dirs" \
 	dif xattr '^d/g f 0644 0:0 1000000000 1:.* - trusted.t=54,user.one=31,user.two=3232' xa1.tar xa2.tar
 
-# --- more of SPEC 2 that umoci agrees on ------------------------------------------------
+# --- more of the layer rules that umoci agrees on ------------------------------------------------
 mklayer md1.tar --format gnu <<'EOF'
 dir dev mtime=1
 char dev/null 1 3 mode=0666
@@ -611,7 +611,7 @@ ok "AUFS .wh..wh.plnk hidden, links into it keep the bytes" \
 	dif plnk "^d/y f 0750 3:0 44 $(h plinked) =d/x" -u pl-u.tar pl.tar
 
 # implicit parents: umoci makes them 0777-umask, its own owner, the current
-# time; SPEC: 0755 0:0 and the mtime of the entry that needed them
+# time; tarflat.1 rule 2: 0755 0:0 and the mtime of the entry that needed them
 mklayer ip.tar <<'EOF'
 file x/y/z data=z mtime=555 uid=7
 dir p/q mtime=9 mode=0700

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The contract (SPEC 1) on random stacks: for each seed, t/genstack.py writes
+# The contract (tarflat.1 LAYER SEMANTICS) on random stacks: for each seed, t/genstack.py writes
 # a 2-6 layer stack (files, dirs, symlinks, hardlinks across layers, whiteouts,
 # opaque markers, replacements, names as x ./x /x, pax/gnu/ustar, plain and
 # gzip) that umoci 0.4.7 is the reference for, and t/diffumoci.sh must find

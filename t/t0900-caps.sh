@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 5, issue 3 "Hostile input: memory": one pax header (TAR_MAX_PAX,
+# tarflat.1 EXIT STATUS and LIMITS, issue 3 "Hostile input: memory": one pax header (TAR_MAX_PAX,
 # 1 MiB), one GNU long name or link target (TAR_MAX_NAME, 64 KiB) and a chain
 # of extension headers before one member (TAR_MAX_EXT, 64) are capped; a
 # header that claims a huge size on a short file is an error, not an
@@ -262,7 +262,7 @@ z 0 1 0" size-nocontent.tar
 # A gzip layer may be many members back to back (RFC 1952); 2 000 000 empty
 # members (20 bytes each, 40 MB) after the archive's own are read to the end
 # so their trailers are checked, but cost no memory each: memory follows the
-# entries (SPEC 6), and there is one here.
+# entries (README "How it works"), and there is one here.
 hpy <<'EOF'
 import gzip
 from hostile import *

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 3 ("no absolute names, no '..', no name that passes through a
+# the output rules (tarflat.1 DESCRIPTION) ("no absolute names, no '..', no name that passes through a
 # symlink. Extracting it with any tar is safe.") and issue 3 "Hostile input:
 # path safety": layers that try to escape give output that GNU tar and
 # bsdtar extract into an empty directory without writing anything outside it.
