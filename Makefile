@@ -10,7 +10,7 @@ WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 LDLIBS = -lz -pthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-OBJ = tarflat.o tar.o hlmap.o
+OBJ = tarflat.o tar.o hlmap.o image.o json.o sha2.o filter.o
 
 all: tarflat fuzz-stubs
 
@@ -20,11 +20,15 @@ tarflat: $(OBJ)
 .c.o:
 	$(CC) $(WARN) $(CFLAGS) -c $<
 
-tarflat.o: tarflat.c tar.h hlmap.h
+tarflat.o: tarflat.c tar.h hlmap.h image.h sha2.h filter.h
 tar.o: tar.c tar.h hlmap.h
 hlmap.o: hlmap.c hlmap.h
+image.o: image.c image.h json.h sha2.h
+json.o: json.c json.h
+sha2.o: sha2.c sha2.h
+filter.o: filter.c filter.h
 
-check test: tarflat t/tarlist t/hltest
+check test: tarflat t/tarlist t/hltest t/shatest t/jsontest
 	@t/run
 
 # The example image of README's first command: go-containerregistry issue 977.
@@ -38,12 +42,22 @@ t/tarlist: t/tarlist.c tar.c tar.h hlmap.c hlmap.h
 t/hltest: t/hltest.c hlmap.c hlmap.h
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/hltest.c hlmap.c
 
+t/shatest: t/shatest.c sha2.c sha2.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/shatest.c sha2.c
+
+t/jsontest: t/jsontest.c json.c json.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/jsontest.c json.c
+
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
+SRC = tarflat.c tar.c hlmap.c image.c json.c sha2.c filter.c
 asan: t/hltest
 	rm -rf .asan && mkdir .asan
-	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat tarflat.c tar.c hlmap.c $(LDLIBS)
-	TARFLAT=$$PWD/.asan/tarflat t/run
+	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat $(SRC) $(LDLIBS)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/shatest t/shatest.c sha2.c
+	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/jsontest t/jsontest.c json.c
+	TARFLAT=$$PWD/.asan/tarflat SHATEST=$$PWD/.asan/shatest \
+		JSONTEST=$$PWD/.asan/jsontest t/run
 
 # The reader tests again with tarflat under valgrind (slow: CI runs it once).
 VALGRIND_TESTS = t0420-layers.sh t0425-writers.sh t0440-types.sh \
@@ -62,7 +76,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tarflat $(DESTDIR)$(MANDIR)/man1/tarflat.1
 
 clean:
-	rm -rf tarflat *.o .asan t/trash t/tarlist t/hltest
+	rm -rf tarflat *.o .asan t/trash t/tarlist t/hltest t/shatest t/jsontest
 
 .PHONY: all check test demo asan valgrind install uninstall clean
 
@@ -80,8 +94,9 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 # The sources each target is built from, besides t/fuzz/NAME.c.
 FUZZ_SRC_fuzz_header = tar.c hlmap.c
 FUZZ_SRC_fuzz_gzip = tar.c hlmap.c
-FUZZ_SRC_fuzz_flatten = tar.c hlmap.c
-FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h hlmap.c hlmap.h tarflat.c
+FUZZ_SRC_fuzz_flatten = tar.c hlmap.c image.c json.c sha2.c filter.c
+FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h hlmap.c hlmap.h tarflat.c image.c image.h \
+	json.c json.h sha2.c sha2.h filter.c filter.h
 
 fuzz-stubs: $(FUZZ_STUBS)
 

@@ -637,7 +637,15 @@ struct tar_in {
 	void *ctx;
 	off_t size0;            /* fstat at open, for tar_in_unchanged */
 	struct timespec mtim0;
-	uint64_t fsize;
+	uint64_t base;          /* where the layer starts in the file */
+	uint64_t fsize;         /* the layer's length; offsets below are
+	                         * from BASE and never reach past it */
+
+	/* tar_in_feed: every byte of the layer, in order, while indexing */
+	tar_feed_fn *feed_raw, *feed_tar;
+	void *feed_ctx;
+	uint64_t fed;           /* layer bytes [0, fed) went to feed_raw */
+	unsigned char *gapbuf;  /* ZCHUNK bytes for what indexing skips */
 
 	/* tar_next */
 	int state;
@@ -690,6 +698,51 @@ static void warnf(struct tar_in *in, uint64_t off, const char *msg)
 		in->warn(in->ctx, off, msg);
 }
 
+/* --- reading the layer's bytes --- */
+
+/* Reads up to N bytes at layer offset OFF, never past the layer's end;
+ * returns the count (short only at the end) or -1 with errno set. */
+static ssize_t in_pread(const struct tar_in *in, void *buf, size_t n, uint64_t off)
+{
+	if (off >= in->fsize)
+		return 0;
+	return pread_full(in->fd, buf, min_size(n, in->fsize - off), in->base + off);
+}
+
+/* Passes the bytes from in->fed up to OFF to the feed, reading them: what
+ * indexing skipped (a plain layer's content) is read after all. */
+static int feed_gap(struct tar_in *in, uint64_t off)
+{
+	if (!in->gapbuf && !(in->gapbuf = malloc(ZCHUNK)))
+		return -1;
+	while (in->fed < off) {
+		ssize_t r = in_pread(in, in->gapbuf, min_size(ZCHUNK, off - in->fed), in->fed);
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;    /* shorter than at open */
+			return -1;
+		}
+		in->feed_raw(in->feed_ctx, in->gapbuf, (size_t)r);
+		in->fed += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* in_pread for the indexing stream: with a feed, every byte up to OFF + N
+ * goes to it once, in order. */
+static ssize_t ix_pread(struct tar_in *in, void *buf, size_t n, uint64_t off)
+{
+	if (in->feed_raw && off > in->fed && feed_gap(in, off) < 0)
+		return -1;
+	ssize_t r = in_pread(in, buf, n, off);
+	if (r > 0 && in->feed_raw && off + (uint64_t)r > in->fed) {
+		in->feed_raw(in->feed_ctx, (const char *)buf + (in->fed - off),
+			     (size_t)(off + (uint64_t)r - in->fed));
+		in->fed = off + (uint64_t)r;
+	}
+	return r;
+}
+
 /* --- inflate input plumbing --- */
 
 static int zsrc_init(struct zsrc *s, int window_bits)
@@ -723,17 +776,22 @@ static void zsrc_seek(struct zsrc *s, uint64_t off)
 	s->zs.next_in = s->ibuf;
 }
 
-/* Makes at least N (<= ZCHUNK) input bytes available if the file has
+static ssize_t ix_pread(struct tar_in *in, void *buf, size_t n, uint64_t off);
+static ssize_t in_pread(const struct tar_in *in, void *buf, size_t n, uint64_t off);
+
+/* Makes at least N (<= ZCHUNK) input bytes available if the layer has
  * them. Returns the bytes available, or -1 with errno set. */
-static ssize_t zsrc_peek(int fd, struct zsrc *s, size_t n)
+static ssize_t zsrc_peek(struct tar_in *in, struct zsrc *s, size_t n)
 {
 	if (s->zs.avail_in >= n)
 		return (ssize_t)s->zs.avail_in;
 	if (s->zs.avail_in > 0 && s->zs.next_in != s->ibuf)
 		memmove(s->ibuf, s->zs.next_in, s->zs.avail_in);
 	s->zs.next_in = s->ibuf;
-	ssize_t r = pread_full(fd, s->ibuf + s->zs.avail_in,
-			       ZCHUNK - s->zs.avail_in, s->next);
+	unsigned char *p = s->ibuf + s->zs.avail_in;
+	size_t want = ZCHUNK - s->zs.avail_in;
+	ssize_t r = s == &in->ix ? ix_pread(in, p, want, s->next)
+				 : in_pread(in, p, want, s->next);
 	if (r < 0)
 		return -1;
 	s->next += (uint64_t)r;
@@ -795,7 +853,7 @@ static int check_trailing(struct tar_in *in, struct tar_err *err)
 	struct zsrc *s = &in->ix;
 
 	for (;;) {
-		ssize_t n = zsrc_peek(in->fd, s, 1);
+		ssize_t n = zsrc_peek(in, s, 1);
 		if (n < 0)
 			return fail(err, in->ix_total, "read error: %s", strerror(errno));
 		if (n == 0)
@@ -843,7 +901,7 @@ static int ix_member_end(struct tar_in *in, struct tar_err *err)
 
 	if (add_trailer(in) < 0)
 		return fail(err, in->ix_total, "out of memory");
-	ssize_t n = zsrc_peek(in->fd, s, 2);
+	ssize_t n = zsrc_peek(in, s, 2);
 
 	if (n < 0)
 		return fail(err, in->ix_total, "read error: %s", strerror(errno));
@@ -875,7 +933,7 @@ static int gz_fill(struct tar_in *in, struct tar_err *err)
 		if (in->ix_eof)
 			return 0;
 		if (s->zs.avail_in == 0) {
-			ssize_t n = zsrc_peek(in->fd, s, 1);
+			ssize_t n = zsrc_peek(in, s, 1);
 			if (n < 0)
 				return fail(err, in->ix_total, "read error: %s",
 					    strerror(errno));
@@ -890,6 +948,8 @@ static int gz_fill(struct tar_in *in, struct tar_err *err)
 		size_t got = ZOUT - s->zs.avail_out;
 		in->ix_olen = got;
 		in->ix_total += got;
+		if (in->feed_tar && got)
+			in->feed_tar(in->feed_ctx, in->ix_out, got);
 		if (ret == Z_NEED_DICT || ret == Z_DATA_ERROR)
 			return fail(err, in->ix_total, "corrupt gzip data: %s",
 				    s->zs.msg ? s->zs.msg : "bad data");
@@ -915,7 +975,7 @@ static ssize_t src_read(struct tar_in *in, void *buf, size_t n, struct tar_err *
 	size_t done = 0;
 
 	if (!in->gzip) {
-		ssize_t r = pread_full(in->fd, buf, n, in->pos);
+		ssize_t r = ix_pread(in, buf, n, in->pos);
 		if (r < 0)
 			return fail(err, in->pos, "read error: %s", strerror(errno));
 		in->pos += (uint64_t)r;
@@ -999,6 +1059,12 @@ static int plain_open(const unsigned char *b, size_t n, struct tar_err *err)
 
 struct tar_in *tar_in_open(int fd, tar_warn_fn *warn, void *ctx, struct tar_err *err)
 {
+	return tar_in_open_range(fd, 0, UINT64_MAX, warn, ctx, err);
+}
+
+struct tar_in *tar_in_open_range(int fd, uint64_t off, uint64_t len, tar_warn_fn *warn,
+				 void *ctx, struct tar_err *err)
+{
 	unsigned char b[TAR_BLOCK];
 	struct stat st;
 	struct tar_in *in;
@@ -1008,9 +1074,9 @@ struct tar_in *tar_in_open(int fd, tar_warn_fn *warn, void *ctx, struct tar_err 
 		fail(err, 0, "cannot stat: %s", strerror(errno));
 		return NULL;
 	}
-	n = pread_full(fd, b, sizeof b, 0);
-	if (n < 0) {
-		fail(err, 0, "read error: %s", strerror(errno));
+	uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	if (off > size || (len != UINT64_MAX && len > size - off)) {
+		fail(err, 0, "layer lies past the end of the file");
 		return NULL;
 	}
 	in = calloc(1, sizeof *in);
@@ -1023,7 +1089,14 @@ struct tar_in *tar_in_open(int fd, tar_warn_fn *warn, void *ctx, struct tar_err 
 	in->ctx = ctx;
 	in->size0 = st.st_size;
 	in->mtim0 = st.st_mtim;
-	in->fsize = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	in->base = off;
+	in->fsize = len == UINT64_MAX ? size - off : len;
+	n = in_pread(in, b, sizeof b, 0);
+	if (n < 0) {
+		fail(err, 0, "read error: %s", strerror(errno));
+		free(in);
+		return NULL;
+	}
 	/*
 	 * A valid tar header first: a member may be named "BZh91" or start
 	 * with gzip's magic, and a compressed stream does not carry a valid
@@ -1043,9 +1116,21 @@ struct tar_in *tar_in_open(int fd, tar_warn_fn *warn, void *ctx, struct tar_err 
 	return in;
 }
 
+int tar_is_header(const void *blk, size_t n)
+{
+	return n >= TAR_BLOCK && !block_is_zero(blk, TAR_BLOCK) && header_checksum_ok(blk);
+}
+
 int tar_in_is_gzip(const struct tar_in *in)
 {
 	return in->gzip;
+}
+
+void tar_in_feed(struct tar_in *in, tar_feed_fn *raw, tar_feed_fn *tar, void *ctx)
+{
+	in->feed_raw = raw;
+	in->feed_tar = in->gzip ? tar : NULL;
+	in->feed_ctx = ctx;
 }
 
 static uint32_t get_le32(const unsigned char *p)
@@ -1071,7 +1156,7 @@ int tar_in_unchanged(const struct tar_in *in)
 		return 0;
 	for (size_t i = 0; i < in->ntrailers; i++) {
 		const struct gz_trailer *g = &in->trailers[i];
-		if (pread_full(in->fd, t, sizeof t, g->off) != (ssize_t)sizeof t ||
+		if (in_pread(in, t, sizeof t, g->off) != (ssize_t)sizeof t ||
 		    get_le32(t) != g->crc || get_le32(t + 4) != g->isize)
 			return 0;
 	}
@@ -1090,6 +1175,7 @@ void tar_in_close(struct tar_in *in)
 		free(in->ap[i].window);
 	free(in->ap);
 	free(in->trailers);
+	free(in->gapbuf);
 	pax_list_free(&in->globals);
 	hl_free(in->gmap);
 	free(in->gpi);
@@ -1981,6 +2067,18 @@ static int read_member(struct tar_in *in, struct member *m, const unsigned char 
 
 /* The end of the archive: check what follows one zero block, and read a
  * gzip stream to its end so every member's CRC and length are checked. */
+/* The end of the archive: what follows it still goes to the feed, so
+ * that it has seen every byte of the layer. */
+static int layer_done(struct tar_in *in, struct tar_err *err)
+{
+	if (in->feed_raw && feed_gap(in, in->fsize) < 0)
+		return fail(err, in->fed, "read error: %s", strerror(errno));
+	free(in->gapbuf);
+	in->gapbuf = NULL;
+	in->state = ST_DONE;
+	return 0;
+}
+
 static int finish(struct tar_in *in, struct member *m, uint64_t zero_off,
 		  struct tar_err *err)
 {
@@ -2002,8 +2100,7 @@ static int finish(struct tar_in *in, struct member *m, uint64_t zero_off,
 		if (f == 0)
 			break;
 	}
-	in->state = ST_DONE;
-	return 0;
+	return layer_done(in, err);
 }
 
 /* One extension header more; TAR_MAX_EXT bounds a chain. */
@@ -2033,8 +2130,7 @@ static int next_member(struct tar_in *in, struct member *m, struct tar_entry *e,
 			if (m->pending)
 				return fail(err, m->hdr_off,
 					    "extension header not followed by a member");
-			in->state = ST_DONE;
-			return 0;
+			return layer_done(in, err);
 		}
 		if (n < TAR_BLOCK)
 			return fail(err, m->hdr_off, off == 0 ?
@@ -2145,7 +2241,7 @@ static int cur_restart(struct tar_in *in, const struct access_point *p,
 	zsrc_seek(s, p->in - (p->bits ? 1 : 0));
 	if (p->window) {
 		if (p->bits) {
-			ssize_t n = zsrc_peek(in->fd, s, 1);
+			ssize_t n = zsrc_peek(in, s, 1);
 			if (n < 1)
 				return fail(err, p->out, "input changed since it was indexed");
 			int ch = s->zs.next_in[0];
@@ -2170,7 +2266,7 @@ static int cur_member_end(struct tar_in *in, struct tar_err *err)
 
 	if (in->cur_raw)
 		zsrc_skip(s, 8);  /* raw inflate leaves the trailer to us */
-	ssize_t n = zsrc_peek(in->fd, s, 2);
+	ssize_t n = zsrc_peek(in, s, 2);
 	if (n < 0)
 		return fail(err, in->cur_base, "read error: %s", strerror(errno));
 	if (n >= 2 && s->zs.next_in[0] == 0x1f && s->zs.next_in[1] == 0x8b) {
@@ -2193,7 +2289,7 @@ static int cur_fill(struct tar_in *in, struct tar_err *err)
 	in->cur_len = 0;
 	while (in->cur_len < ZOUT && !in->cur_eof) {
 		if (s->zs.avail_in == 0) {
-			ssize_t n = zsrc_peek(in->fd, s, 1);
+			ssize_t n = zsrc_peek(in, s, 1);
 			if (n < 0)
 				return fail(err, in->cur_base, "read error: %s",
 					    strerror(errno));
@@ -2260,7 +2356,7 @@ static int read_stored(struct tar_in *in, uint64_t off, unsigned char *buf, size
 {
 	if (in->gzip)
 		return gz_read_at(in, off, buf, len, err);
-	ssize_t r = pread_full(in->fd, buf, len, off);
+	ssize_t r = in_pread(in, buf, len, off);
 	if (r < 0)
 		return fail(err, off, "read error: %s", strerror(errno));
 	if ((size_t)r < len)

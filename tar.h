@@ -123,8 +123,34 @@ struct tar_in;
  */
 struct tar_in *tar_in_open(int fd, tar_warn_fn *warn, void *ctx, struct tar_err *err);
 
+/*
+ * tar_in_open_range: the same for a layer that is the LEN bytes at OFF in
+ * FD (a blob inside an image archive); LEN UINT64_MAX means up to the end
+ * of the file. Offsets in entries and errors are from OFF. Reading never
+ * goes past OFF + LEN; a range past the end of the file is an error.
+ */
+struct tar_in *tar_in_open_range(int fd, uint64_t off, uint64_t len, tar_warn_fn *warn,
+				 void *ctx, struct tar_err *err);
+
+/* 1 when the N bytes at BLK start with a tar header (not all zeros, a
+ * valid checksum), else 0: a layer that starts so is a plain tar. */
+int tar_is_header(const void *blk, size_t n);
+
 /* 1 if the layer is gzip, 0 if plain. */
 int tar_in_is_gzip(const struct tar_in *in);
+
+/*
+ * tar_in_feed: while tar_next indexes the layer, RAW gets every byte of
+ * it, in order, each once: the stored bytes (compressed, for gzip), what
+ * follows the end of the archive included, so that once tar_next has
+ * returned 0 RAW has seen exactly the layer (for checking a digest; a
+ * plain layer's content is then read instead of skipped). For a gzip
+ * layer TAR gets every inflated byte the same way (for an uncompressed
+ * digest); for a plain one TAR is not called, its bytes being RAW's.
+ * Either may be NULL. Call it before the first tar_next.
+ */
+typedef void tar_feed_fn(void *ctx, const void *buf, size_t len);
+void tar_in_feed(struct tar_in *in, tar_feed_fn *raw, tar_feed_fn *tar, void *ctx);
 
 /*
  * tar_next: reads the next member into *E (zeroed first; on success owned by
