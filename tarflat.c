@@ -18,9 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "filter.h"
 #include "hlmap.h"
+#include "image.h"
 #include "tar.h"
 
 #define VERSION "1.0"
@@ -41,9 +44,30 @@ struct error {
 	int epipe;              /* the reader of our output went away */
 };
 
+/* An operand: a layer or an image, with what selects an image in it. */
+struct input {
+	const char *arg;        /* as given */
+	char *path;             /* the file or directory; "-" standard input */
+	struct image_sel sel;
+};
+
 struct layer {
-	const char *name;       /* as given on the command line */
-	int fd;
+	const char *name;       /* for messages: the file as given, or
+	                         * "IMAGE: layer N (sha256:0123456789ab)" */
+	char *label;            /* NAME, when made for an image's layer */
+	const char *path;       /* the file to open; "-" standard input */
+	const struct input *input;
+	int fd, own_fd;
+	uint64_t off, len;      /* the layer's bytes in the file; LEN
+	                         * UINT64_MAX: up to the end */
+	int may_be_image;       /* an operand that may hold an image */
+	int indexed;
+	int filtered;           /* decompressed by zstd, xz or bzip2 into FD */
+	const char *digest;     /* what its stored bytes hash to, or NULL */
+	const char *diff_id;    /* the same for the uncompressed tar */
+	struct image_hash hraw, htar;
+	char id[13];            /* -t: the digest's first 12 hex digits */
+	size_t pos;             /* -t: 1 for the oldest layer */
 	struct tar_in *in;
 	struct ent *ents;
 	size_t nents, cap;
@@ -75,6 +99,9 @@ struct node {
 	                         * nothing from below (or that created it):
 	                         * wiping it again in that layer is a no-op */
 	unsigned hidden:1;      /* AUFS metadata (.wh..wh.*): never emitted */
+	unsigned sel:1;         /* named by --path: written with all below */
+	unsigned anc:1;         /* an ancestor of a --path: written itself */
+	unsigned in:1;          /* at or below a --path (or no --path) */
 	unsigned resort:1;      /* a carrier below moved: sort again */
 	struct node **kids;     /* sorted children, during emit */
 	size_t nkids;
@@ -94,8 +121,20 @@ struct pending {
 };
 
 
-static struct layer *layers;
+static struct layer **layers;   /* oldest first */
 static size_t nlayers;
+static struct layer **retired;  /* image archives, read through their
+                                 * layers: their files stay open */
+static size_t nretired;
+static struct input *inputs;
+static size_t ninputs;
+static struct image *images;    /* own the digests and blob names */
+static size_t nimages;
+static int opt_list;            /* -t */
+static int opt_layers;          /* --layers */
+static const char *opt_platform;
+static char **opt_paths;        /* --path, normalised */
+static size_t nopt_paths;
 static struct node root;
 static struct inode root_ino;
 static struct hlmap *tree;      /* (parent, name) -> node */
@@ -150,7 +189,7 @@ tar_warn(void *ctx, uint64_t off, const char *msg)
 static int
 fail(const struct ent *e, const char *fmt, ...)
 {
-	struct layer *ly = &layers[e->layer];
+	struct layer *ly = layers[e->layer];
 	va_list ap;
 
 	ly->err.file = ly->name;
@@ -190,8 +229,8 @@ report(void)
 	const struct error *er = &err;
 
 	for (size_t i = 0; i < nlayers; i++) {
-		if (layers[i].err.msg[0]) {
-			er = &layers[i].err;
+		if (layers[i]->err.msg[0]) {
+			er = &layers[i]->err;
 			break;
 		}
 	}
@@ -629,7 +668,7 @@ apply_entry(const struct ent *e, int late)
 		if (e->t.type != '0' && e->t.type != '2' && e->t.type != '3' &&
 		    e->t.type != '4' && e->t.type != '5' && e->t.type != '6' &&
 		    e->t.type != '7' && !warned_type++)
-			warn(layers[e->layer].name, e->t.hdr_off,
+			warn(layers[e->layer]->name, e->t.hdr_off,
 			     "%s: unknown type '%c', taken as a regular file",
 			     path, e->t.type);
 		ino = inode_new(e);
@@ -816,53 +855,138 @@ apply_layer(struct layer *ly, uint32_t l)
 
 /* ---- indexing -------------------------------------------------------- */
 
+static void
+feed_raw(void *ctx, const void *buf, size_t len)
+{
+	struct layer *ly = ctx;
+
+	if (ly->digest && !ly->filtered)
+		image_hash_update(&ly->hraw, buf, len);
+	if (ly->diff_id && !tar_in_is_gzip(ly->in))
+		image_hash_update(&ly->htar, buf, len);
+}
+
+static void
+feed_tar(void *ctx, const void *buf, size_t len)
+{
+	struct layer *ly = ctx;
+
+	if (ly->diff_id)
+		image_hash_update(&ly->htar, buf, len);
+}
+
+static void
+feed_filter(void *ctx, const void *buf, size_t len)
+{
+	struct layer *ly = ctx;
+
+	if (ly->digest)
+		image_hash_update(&ly->hraw, buf, len);
+}
+
+/* Copies a pipe (standard input, say) to an unlinked file in $TMPDIR so
+ * that the content can be read again when emitting. */
+static int
+spool(struct layer *ly)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmpl[PATH_MAX];
+
+	snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return fail_sys(ly, tmpl);
+	unlink(tmpl);
+	char *buf = xrealloc(NULL, COPY_BUF);
+	ssize_t n;
+	while ((n = read(ly->fd, buf, COPY_BUF)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(fd, buf, (size_t)n) != n) {
+			free(buf);
+			close(fd);
+			return fail_sys(ly, n < 0 ? ly->name : "spooling to $TMPDIR");
+		}
+	}
+	free(buf);
+	if (ly->fd != STDIN_FILENO)
+		close(ly->fd);
+	ly->fd = fd;
+	return 0;
+}
+
 /*
- * Opens layer NAME ("-" is standard input). A pipe is spooled to an
- * unlinked file in $TMPDIR so the content can be read again when emitting.
+ * A layer compressed with zstd, xz or bzip2 is decompressed by that program
+ * into a temporary file, which is then the layer (its stored bytes going
+ * to the digest on the way). A valid tar header or gzip's magic first
+ * means there is nothing to do.
+ */
+static int
+maybe_filter(struct layer *ly)
+{
+	unsigned char b[TAR_BLOCK];
+	size_t want = ly->len < sizeof(b) ? (size_t)ly->len : sizeof(b);
+	ssize_t n = pread(ly->fd, b, want, (off_t)ly->off);
+	const char *prog;
+	char msg[300];
+
+	if (n < 0)
+		return fail_sys(ly, ly->name);
+	if (tar_is_header(b, (size_t)n) || (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) ||
+	    !(prog = filter_for(b, (size_t)n)))
+		return 0;
+	int fd = filter_run(prog, ly->fd, ly->off, ly->len, feed_filter, ly, msg, sizeof(msg));
+	if (fd < 0) {
+		ly->err.file = ly->name;
+		ly->err.off = 0;
+		snprintf(ly->err.msg, sizeof(ly->err.msg), "%s", msg);
+		return -1;
+	}
+	if (ly->own_fd)
+		close(ly->fd);
+	ly->fd = fd;
+	ly->own_fd = 1;
+	ly->off = 0;
+	ly->len = UINT64_MAX;
+	ly->filtered = 1;
+	return 0;
+}
+
+/*
+ * Opens layer LY: its file ("-" is standard input; a pipe is spooled), or
+ * the range of an image archive it shares. Hashing starts here when the
+ * image names digests: it happens while the layer is indexed.
  */
 static int
 open_layer(struct layer *ly)
 {
-	if (strcmp(ly->name, "-") == 0) {
-		ly->fd = STDIN_FILENO;
-	} else if ((ly->fd = open(ly->name, O_RDONLY | O_CLOEXEC)) < 0) {
-		return fail_sys(ly, ly->name);
-	}
-	struct stat st;
-	if (fstat(ly->fd, &st) < 0)
-		return fail_sys(ly, ly->name);
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		return fail_sys(ly, ly->name);
-	}
-	if (!S_ISREG(st.st_mode) && lseek(ly->fd, 0, SEEK_CUR) < 0) {
-		const char *dir = getenv("TMPDIR");
-		char tmpl[PATH_MAX];
-		snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", dir && *dir ? dir : "/tmp");
-		int fd = mkstemp(tmpl);
-		if (fd < 0)
-			return fail_sys(ly, tmpl);
-		unlink(tmpl);
-		char *buf = xrealloc(NULL, COPY_BUF);
-		ssize_t n;
-		while ((n = read(ly->fd, buf, COPY_BUF)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 || write(fd, buf, (size_t)n) != n) {
-				free(buf);
-				close(fd);
-				return fail_sys(ly, n < 0 ? ly->name : "spooling to $TMPDIR");
-			}
+	if (ly->fd < 0) {
+		if (strcmp(ly->path, "-") == 0)
+			ly->fd = STDIN_FILENO;
+		else if ((ly->fd = open(ly->path, O_RDONLY | O_CLOEXEC)) < 0)
+			return fail_sys(ly, ly->name);
+		ly->own_fd = 1;
+		struct stat st;
+		if (fstat(ly->fd, &st) < 0)
+			return fail_sys(ly, ly->name);
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			return fail_sys(ly, ly->name);
 		}
-		free(buf);
-		if (ly->fd != STDIN_FILENO)
-			close(ly->fd);
-		ly->fd = fd;
+		if (!S_ISREG(st.st_mode) && lseek(ly->fd, 0, SEEK_CUR) < 0 && spool(ly) < 0)
+			return -1;
 	}
+	if ((ly->digest && image_hash_init(&ly->hraw, ly->digest) < 0) ||
+	    (ly->diff_id && image_hash_init(&ly->htar, ly->diff_id) < 0))
+		return fail_sys(ly, "bad digest");     /* image.c checked them */
+	if (maybe_filter(ly) < 0)
+		return -1;
 	struct tar_err te = { 0, "" };
-	ly->in = tar_in_open(ly->fd, tar_warn, ly, &te);
+	ly->in = tar_in_open_range(ly->fd, ly->off, ly->len, tar_warn, ly, &te);
 	if (!ly->in)
 		return fail_tar(ly, &te);
+	if (ly->digest || ly->diff_id)
+		tar_in_feed(ly->in, feed_raw, feed_tar, ly);
 	return 0;
 }
 
@@ -920,15 +1044,33 @@ index_worker(void *arg)
 		size_t i = __atomic_fetch_add(&next_layer, 1, __ATOMIC_RELAXED);
 		if (i >= nlayers)
 			return NULL;
-		if (open_layer(&layers[i]) == 0)
-			index_layer(&layers[i], (uint32_t)i);
+		struct layer *ly = layers[i];
+		if (ly->indexed)
+			continue;
+		ly->indexed = 1;
+		if (open_layer(ly) == 0)
+			index_layer(ly, (uint32_t)i);
+	}
+}
+
+/* Prints the warnings the indexing of the layers found, in layer order. */
+static void
+print_warnings(struct layer **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct layer *ly = v[i];
+		if (ly->wlen)
+			fputs(ly->warnings, stderr);
+		free(ly->warnings);
+		ly->warnings = NULL;
+		ly->wlen = 0;
 	}
 }
 
 /*
- * Indexes every layer, several at a time: a layer's headers do not depend
- * on the others, and inflating them is most of the first pass. Returns 0,
- * or -1 when some layer failed (its err says why).
+ * Indexes every layer not yet indexed, several at a time: a layer's headers
+ * do not depend on the others, and inflating them is most of the first
+ * pass. Returns 0, or -1 when some layer failed (its err says why).
  */
 static int
 index_all(void)
@@ -946,10 +1088,202 @@ index_all(void)
 	index_worker(NULL);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
+	print_warnings(layers, nlayers);
 	for (size_t i = 0; i < nlayers; i++)
-		if (layers[i].err.msg[0])
+		if (layers[i]->err.msg[0])
 			return -1;
 	return 0;
+}
+
+/* ---- images ---------------------------------------------------------- */
+
+/* An error about no member: "tarflat: WHAT: MSG". */
+static int
+fail_msg(const char *what, const char *msg)
+{
+	err.file = NULL;
+	snprintf(err.msg, sizeof(err.msg), "%.200s: %.300s", what, msg);
+	return -1;
+}
+
+static struct layer *
+layer_new(const char *name, const char *path, const struct input *in)
+{
+	struct layer *ly = xrealloc(NULL, sizeof(*ly));
+
+	memset(ly, 0, sizeof(*ly));
+	ly->name = name;
+	ly->path = path;
+	ly->input = in;
+	ly->fd = -1;
+	ly->len = UINT64_MAX;
+	return ly;
+}
+
+/* Keeps IMG (which owns the strings its layers point to); returns it. */
+static struct image *
+keep_image(const struct image *img)
+{
+	images = xrealloc(images, (nimages + 1) * sizeof(*images));
+	images[nimages] = *img;
+	return &images[nimages++];
+}
+
+/*
+ * The layers of image IMG of input IN, to stand in LAYERS at AT (one
+ * slot, given up by the archive, if any). FD >= 0 is the archive they lie
+ * in, shared; otherwise each is a file of its own.
+ */
+static void
+insert_image(size_t at, int replace, const struct input *in, const struct image *img, int fd)
+{
+	size_t n = img->nlayers, keep = nlayers - at - (size_t)replace;
+
+	layers = xrealloc(layers, (nlayers - (size_t)replace + n + 1) * sizeof(*layers));
+	memmove(layers + at + n, layers + at + replace, keep * sizeof(*layers));
+	nlayers = nlayers - (size_t)replace + n;
+	for (size_t i = 0; i < n; i++) {
+		const struct image_layer *il = &img->layers[i];
+		int len = snprintf(NULL, 0, "%s: layer %zu (%.19s)", in->path, i + 1, il->digest ? il->digest : il->label);
+		struct layer *ly = layer_new(NULL, il->file, in);
+		ly->label = xrealloc(NULL, (size_t)len + 1);
+		snprintf(ly->label, (size_t)len + 1, "%s: layer %zu (%.19s)", in->path, i + 1,
+			 il->digest ? il->digest : il->label);
+		ly->name = ly->label;
+		ly->fd = fd;
+		ly->off = il->off;
+		ly->len = il->len;
+		ly->digest = il->digest;
+		ly->diff_id = il->diff_id;
+		const char *d = il->digest ? il->digest : il->diff_id;
+		snprintf(ly->id, sizeof(ly->id), "%.12s", d ? strchr(d, ':') + 1 : "");
+		layers[at + i] = ly;
+	}
+}
+
+/* Operands: a directory is an OCI image layout, read now; anything else is
+ * a layer, or an image archive found out once it has been indexed. */
+static int
+open_inputs(void)
+{
+	char msg[600];
+	struct stat st;
+
+	for (size_t i = 0; i < ninputs; i++) {
+		struct input *in = &inputs[i];
+		in->sel.platform = opt_platform;
+		if (!opt_layers && strcmp(in->path, "-") != 0 && stat(in->path, &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			struct image img;
+			if (image_open_dir(in->path, &in->sel, &img, msg, sizeof(msg)) < 0)
+				return fail_msg(in->path, msg);
+			insert_image(nlayers, 0, in, keep_image(&img), -1);
+			continue;
+		}
+		layers = xrealloc(layers, (nlayers + 1) * sizeof(*layers));
+		struct layer *ly = layer_new(in->path, in->path, in);
+		ly->may_be_image = !opt_layers;
+		layers[nlayers++] = ly;
+	}
+	return 0;
+}
+
+/* Does LY have a top-level regular file NAME? */
+static int
+has_member(const struct layer *ly, const char *name)
+{
+	for (size_t i = 0; i < ly->nents; i++)
+		if (strcmp(ly->ents[i].t.name, name) == 0 && ly->ents[i].t.type == '0')
+			return 1;
+	return 0;
+}
+
+/*
+ * After indexing: an operand that holds an image (image.c decides, from
+ * the members) stands for its layers, which are indexed in turn. Returns
+ * 0 or -1.
+ */
+static int
+expand_archives(void)
+{
+	char msg[600];
+	size_t added = 0;
+
+	for (size_t i = 0; i < nlayers; i++) {
+		struct layer *ly = layers[i];
+		const struct input *in = ly->input;
+		if (!ly->may_be_image)
+			continue;
+		ly->may_be_image = 0;
+		int chosen = in->sel.ref || in->sel.digest;
+		int looks = has_member(ly, "manifest.json") ||
+			    (has_member(ly, "index.json") && has_member(ly, "oci-layout"));
+		if (looks && tar_in_is_gzip(ly->in))
+			return fail_msg(ly->name, "a gzip-compressed image archive: decompress it "
+					"first (gzip -dc FILE | tarflat -), or give --layers to "
+					"read it as a layer");
+		int r = 0;
+		struct image img;
+		if (looks) {
+			struct image_member *m = xrealloc(NULL, (ly->nents + 1) * sizeof(*m));
+			for (size_t j = 0; j < ly->nents; j++) {
+				const struct tar_entry *t = &ly->ents[j].t;
+				m[j] = (struct image_member){ t->name, t->sparse ? 'S' : t->type,
+							      t->linkname, t->data_off, t->size };
+			}
+			r = image_open_archive(ly->name, ly->fd, m, ly->nents, &in->sel, &img,
+					       msg, sizeof(msg));
+			free(m);
+		}
+		if (r < 0)
+			return fail_msg(ly->name, msg);
+		if (r == 0 && chosen)
+			return fail_msg(ly->name, "not an image, but a tag or digest was given");
+		if (r == 0)
+			continue;
+		/* the archive gives way to its layers; its file stays open */
+		retired = xrealloc(retired, (nretired + 1) * sizeof(*retired));
+		retired[nretired++] = ly;
+		insert_image(i, 1, in, keep_image(&img), ly->fd);
+		added += img.nlayers;
+		i--;    /* layers[i] is now the image's first layer, or the next */
+	}
+	return added ? index_all() : 0;
+}
+
+/* Every layer's digests, computed while it was indexed, against the image's. */
+static int
+verify_layers(void)
+{
+	char got[136], msg[400];
+
+	for (size_t i = 0; i < nlayers; i++) {
+		struct layer *ly = layers[i];
+		if (ly->digest && !image_hash_check(&ly->hraw, ly->digest, got)) {
+			snprintf(msg, sizeof(msg), "digest mismatch: the blob hashes to %.136s", got);
+			return fail_msg(ly->name, msg);
+		}
+		if (ly->diff_id && !image_hash_check(&ly->htar, ly->diff_id, got)) {
+			snprintf(msg, sizeof(msg), "diff_id mismatch: the uncompressed layer hashes "
+				 "to %.136s, the config says %.136s", got, ly->diff_id);
+			return fail_msg(ly->name, msg);
+		}
+	}
+	return 0;
+}
+
+/* Layer positions changed when archives gave way to their layers: number
+ * the entries again (the order of the output follows seq). */
+static void
+renumber(void)
+{
+	for (size_t i = 0; i < nlayers; i++)
+		for (size_t j = 0; j < layers[i]->nents; j++) {
+			layers[i]->ents[j].layer = (uint32_t)i;
+			layers[i]->ents[j].seq = (uint64_t)i << 40 | j;
+		}
+	for (size_t i = 0; i < nlayers; i++)
+		layers[i]->pos = i + 1;
 }
 
 /* ---- emitting -------------------------------------------------------- */
@@ -968,21 +1302,31 @@ kid_cmp(const void *a, const void *b)
 }
 
 /*
- * Sorts DIR's visible children into output order, listing them first (in
+ * Sorts DIR's children that are written (not hidden; with --path, at or
+ * below one or on the way to one) into output order, listing them first (in
  * the arena, like the nodes: an emit that stops early leaves nothing to
  * free, and the lists cost a pointer a node).
  */
+static int
+written(const struct node *dir, const struct node *c)
+{
+	return !c->hidden && (dir->in || c->sel || c->anc);
+}
+
 static void
 sort_kids(struct node *dir)
 {
 	if (!dir->kids) {
 		size_t n = 0;
 		for (struct node *c = dir->child; c; c = c->next)
-			n += !c->hidden;
+			n += written(dir, c);
 		dir->kids = arena_alloc(n * sizeof(*dir->kids));
-		for (struct node *c = dir->child; c; c = c->next)
-			if (!c->hidden)
-				dir->kids[dir->nkids++] = c;
+		for (struct node *c = dir->child; c; c = c->next) {
+			if (!written(dir, c))
+				continue;
+			c->in = dir->in || c->sel;
+			dir->kids[dir->nkids++] = c;
+		}
 	}
 	qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
 	dir->resort = 0;
@@ -1033,7 +1377,7 @@ struct emitter {
 static int
 copy_content(struct emitter *em, const struct ent *src)
 {
-	struct layer *ly = &layers[src->layer];
+	struct layer *ly = layers[src->layer];
 	struct tar_err te = { 0, "" };
 	uint64_t pos = 0, size = src->t.size;
 
@@ -1048,6 +1392,107 @@ copy_content(struct emitter *em, const struct ent *src)
 	if (tar_write_pad(&em->out, size) < 0)
 		return fail_sys(NULL, em->out_name);
 	return 0;
+}
+
+/* A line of -t's listing, built with printf formats. */
+struct buf_line {
+	char *p;
+	size_t len, cap;
+};
+
+static void line_add(struct buf_line *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+line_add(struct buf_line *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		b->cap = (b->len + (size_t)n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Appends S to B, with a backslash and three octal digits for control
+ * characters and backslashes, as tar -t writes names. */
+static void
+put_escaped(struct buf_line *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			line_add(b, "\\%03o", c);
+		else
+			line_add(b, "%c", c);
+	}
+}
+
+/* "drwxr-xr-x": the type letter of tar -tv and the mode. */
+static void
+mode_string(char type, uint32_t mode, char out[11])
+{
+	static const char types[] = "0-1h2l3c4b5d6p";
+	const char *t = strchr(types, type);
+
+	out[0] = t && (t - types) % 2 == 0 ? t[1] : '-';
+	for (int i = 0; i < 9; i++)
+		out[1 + i] = mode & (0400u >> i) ? "rwxrwxrwx"[i] : '-';
+	if (mode & 04000)
+		out[3] = out[3] == 'x' ? 's' : 'S';
+	if (mode & 02000)
+		out[6] = out[6] == 'x' ? 's' : 'S';
+	if (mode & 01000)
+		out[9] = out[9] == 'x' ? 't' : 'T';
+	out[10] = '\0';
+}
+
+/*
+ * -t: one line for entry T, supplied by layer LY, in the form of tar -tv
+ * with numeric owners, the layer before the name so the name can end the
+ * line: MODE UID/GID SIZE DATE TIME LAYER[:DIGEST] NAME [-> TARGET | link
+ * to CARRIER].
+ */
+static int
+list_entry(struct emitter *em, const struct tar_entry *t, const struct layer *ly)
+{
+	struct buf_line b = { 0 };
+	char mode[11], when[32];
+	struct tm tm;
+	time_t secs = (time_t)t->mtime;
+
+	mode_string(t->type, t->mode, mode);
+	if ((int64_t)secs == t->mtime && gmtime_r(&secs, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	else
+		snprintf(when, sizeof(when), "@%lld", (long long)t->mtime);
+	line_add(&b, "%s %llu/%llu ", mode, (unsigned long long)t->uid,
+		 (unsigned long long)t->gid);
+	if (t->type == '3' || t->type == '4')
+		line_add(&b, "%u,%u", t->devmajor, t->devminor);
+	else
+		line_add(&b, "%llu", (unsigned long long)t->size);
+	line_add(&b, " %s %zu%s%s ", when, ly->pos, ly->id[0] ? ":" : "", ly->id);
+	put_escaped(&b, t->name);
+	if (t->type == '5')
+		line_add(&b, "/");
+	if (t->type == '2' || t->type == '1') {
+		line_add(&b, t->type == '2' ? " -> " : " link to ");
+		put_escaped(&b, t->linkname);
+	}
+	line_add(&b, "\n");
+	int r = b.p ? tar_write_data(&em->out, b.p, b.len) : -1;
+	free(b.p);
+	return r;
 }
 
 static int
@@ -1073,10 +1518,14 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 		t.linkname = (char *)"";
 	if (verbose)
 		fprintf(stderr, "%s\n", em->path);
-	if (tar_write_header(&em->out, &t) < 0)
+	if (opt_list) {
+		if (list_entry(em, &t, layers[ino->src->layer]) < 0)
+			return fail_sys(NULL, em->out_name);
+	} else if (tar_write_header(&em->out, &t) < 0) {
 		return fail_sys(NULL, em->out_name);
-	if (t.type == '0' && copy_content(em, ino->src) < 0)
+	} else if (t.type == '0' && copy_content(em, ino->src) < 0) {
 		return -1;
+	}
 	if (ino->carrier == n && ino->nnames > 1) {
 		ino->carrier_path = arena_alloc(plen + 1);
 		memcpy(ino->carrier_path, em->path, plen + 1);
@@ -1134,9 +1583,9 @@ static int
 inputs_unchanged(void)
 {
 	for (size_t i = 0; i < nlayers; i++) {
-		if (!tar_in_unchanged(layers[i].in)) {
-			struct error *er = &layers[i].err;
-			er->file = layers[i].name;
+		if (!tar_in_unchanged(layers[i]->in)) {
+			struct error *er = &layers[i]->err;
+			er->file = layers[i]->name;
 			er->off = 0;
 			snprintf(er->msg, sizeof(er->msg), "input changed while tarflat was reading it");
 			return 0;
@@ -1161,7 +1610,7 @@ emit(int fd, const char *out_name)
 		goto out;
 	if (!inputs_unchanged())
 		goto out;
-	if (tar_write_end(&em.out) < 0) {
+	if ((opt_list ? tar_out_flush(&em.out) : tar_write_end(&em.out)) < 0) {
 		fail_sys(NULL, em.out_name);
 		goto out;
 	}
@@ -1175,19 +1624,59 @@ out:
 
 /* ---- main ------------------------------------------------------------ */
 
-#define USAGE "usage: tarflat [-v] [-o FILE] LAYER...\n"
+#define USAGE "usage: tarflat [-tv] [-o FILE] [--path PATH]... " \
+	"[--platform OS/ARCH[/VARIANT]] [--layers] INPUT...\n"
 
 static void
 usage(FILE *f)
 {
 	fputs(USAGE
-	      "Flatten container image layers (oldest first; plain or gzip tar,\n"
-	      "'-' for standard input) into one POSIX tar of the final filesystem.\n"
+	      "Flatten a container image into one POSIX tar of its final filesystem.\n"
+	      "Each INPUT is a layer (plain, gzip, zstd, xz or bzip2 tar; oldest\n"
+	      "first) or an image standing for its layers: a docker save archive,\n"
+	      "an OCI archive or an OCI image layout directory; '-' is standard\n"
+	      "input. INPUT:TAG or INPUT@sha256:HEX picks one image of several.\n"
 	      "\n"
-	      "  -o FILE    write the tar to FILE instead of standard output\n"
-	      "  -v         name each written path on standard error\n"
-	      "  -h, --help show this help\n"
-	      "  --version  show the version\n", f);
+	      "  -o FILE          write to FILE instead of standard output\n"
+	      "  -t               list the flattened tree instead of writing it\n"
+	      "  -v               name each written path on standard error\n"
+	      "  --path PATH      write only PATH and what is under it (repeatable)\n"
+	      "  --platform P     the platform to pick from an image index\n"
+	      "                   (default: this machine's, e.g. linux/amd64)\n"
+	      "  --layers         read every INPUT as a layer, even an image\n"
+	      "  -h, --help       show this help\n"
+	      "  --version        show the version\n", f);
+}
+
+/*
+ * --path: marks each PATH's node and its ancestors. A PATH must name
+ * something in the final tree, by its name in the output (never through
+ * a symlink). Returns 0, or -1 naming the first PATH that is not there.
+ */
+static int
+select_paths(void)
+{
+	root.in = nopt_paths == 0;
+	for (size_t i = 0; i < nopt_paths; i++) {
+		const char *p = opt_paths[i];
+		struct node *n = &root;
+		size_t at = 0, clen;
+		const char *c;
+		while (n && next_comp(p, strlen(p), &at, &c, &clen))
+			n = child_get(n, c, clen);
+		if (!n || n->hidden) {
+			err.file = NULL;
+			snprintf(err.msg, sizeof(err.msg), "--path %.300s: not in the image%s", p,
+				 *p ? "" : " (an empty name)");
+			return -1;
+		}
+		if (n == &root)
+			root.in = 1;
+		n->sel = 1;
+		for (n = n->parent; n; n = n->parent)
+			n->anc = 1;
+	}
+	return 0;
 }
 
 static int
@@ -1200,18 +1689,34 @@ flatten(void)
 	root.ino = &root_ino;
 	root_ino.src = arena_alloc(sizeof(struct ent));
 	((struct ent *)root_ino.src)->t.type = '5';
-	int rc = index_all();
-	for (size_t i = 0; i < nlayers; i++) {
-		struct layer *ly = &layers[i];
-		if (ly->wlen)
-			fputs(ly->warnings, stderr);
-		free(ly->warnings);
-		ly->warnings = NULL;
-		ly->wlen = 0;
-	}
+	int rc = open_inputs();
+	if (rc == 0)
+		rc = index_all();
+	if (rc == 0)
+		rc = expand_archives();
+	if (rc == 0)
+		rc = verify_layers();
+	renumber();
 	for (size_t i = 0; rc == 0 && i < nlayers; i++)
-		rc = apply_layer(&layers[i], (uint32_t)i);
+		rc = apply_layer(layers[i], (uint32_t)i);
+	if (rc == 0)
+		rc = select_paths();
 	return rc;
+}
+
+static void
+layer_free(struct layer *ly)
+{
+	for (size_t j = 0; j < ly->nents; j++)
+		tar_entry_free(&ly->ents[j].t);
+	free(ly->ents);
+	free(ly->warnings);
+	if (ly->in)
+		tar_in_close(ly->in);
+	if (ly->own_fd && ly->fd > STDIN_FILENO)
+		close(ly->fd);
+	free(ly->label);
+	free(ly);
 }
 
 /*
@@ -1221,20 +1726,19 @@ flatten(void)
 static void
 cleanup(void)
 {
-	for (size_t i = 0; i < nlayers; i++) {
-		struct layer *ly = &layers[i];
-		for (size_t j = 0; j < ly->nents; j++)
-			tar_entry_free(&ly->ents[j].t);
-		free(ly->ents);
-		free(ly->warnings);
-		if (ly->in)
-			tar_in_close(ly->in);
-		if (ly->fd > STDIN_FILENO)
-			close(ly->fd);
-	}
+	for (size_t i = 0; i < nlayers; i++)
+		layer_free(layers[i]);
+	for (size_t i = 0; i < nretired; i++)
+		layer_free(retired[i]);
 	free(layers);
-	layers = NULL;
-	nlayers = 0;
+	free(retired);
+	layers = retired = NULL;
+	nlayers = nretired = 0;
+	for (size_t i = 0; i < nimages; i++)
+		image_free(&images[i]);
+	free(images);
+	images = NULL;
+	nimages = 0;
 	while (arena) {
 		struct chunk *c = arena;
 		arena = c->next;
@@ -1311,19 +1815,75 @@ usage_error(const char *what, const char *arg)
 	return 2;
 }
 
+/*
+ * INPUT, INPUT:TAG or INPUT@DIGEST: the operand names a file or directory
+ * as it stands when that exists; otherwise the first ':' or '@' after
+ * which the part before exists (or is "-") starts the selection, so a tag
+ * may itself hold ':' ("img.tar:alpine:3.20"). Returns 0, or -1 for a
+ * malformed digest.
+ */
+static int
+parse_input(const char *arg, struct input *in)
+{
+	struct stat st;
+
+	memset(in, 0, sizeof(*in));
+	in->arg = arg;
+	in->path = strdup(arg);
+	if (!in->path)
+		die_oom();
+	if (strcmp(arg, "-") == 0 || opt_layers || stat(arg, &st) == 0)
+		return 0;
+	for (char *p = in->path; *p; p++) {
+		if (*p != ':' && *p != '@')
+			continue;
+		char sep = *p;
+		*p = '\0';
+		if (p > in->path && (strcmp(in->path, "-") == 0 || stat(in->path, &st) == 0)) {
+			const char *sel = arg + (p - in->path) + 1;
+			if (sep == ':')
+				in->sel.ref = sel;
+			else if (strncmp(sel, "sha256:", 7) == 0 || strncmp(sel, "sha512:", 7) == 0)
+				in->sel.digest = sel;
+			else
+				return -1;
+			return 0;
+		}
+		*p = sep;
+	}
+	return 0;
+}
+
+/* --path PATH, normalised like a member name. */
+static void
+add_path(const char *arg)
+{
+	char *p = strdup(arg);
+
+	if (!p)
+		die_oom();
+	normalise(p);
+	opt_paths = xrealloc(opt_paths, (nopt_paths + 1) * sizeof(*opt_paths));
+	opt_paths[nopt_paths++] = p;
+}
+
 int
 main(int argc, char **argv)
 {
+	enum { OPT_PATH = 256, OPT_PLATFORM, OPT_LAYERS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "path", required_argument, NULL, OPT_PATH },
+		{ "platform", required_argument, NULL, OPT_PLATFORM },
+		{ "layers", no_argument, NULL, OPT_LAYERS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL;
 	int c, stdin_used = 0;
 
 	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
-	while ((c = getopt_long(argc, argv, ":ho:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ho:tv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -1334,11 +1894,29 @@ main(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 't':
+			opt_list = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
+		case OPT_PATH:
+			add_path(optarg);
+			break;
+		case OPT_PLATFORM: {
+			char os[64], arch[64];
+			if (sscanf(optarg, "%63[^/]/%63[^/]", os, arch) != 2)
+				return usage_error("--platform wants OS/ARCH[/VARIANT], not ", optarg);
+			opt_platform = optarg;
+			break;
+		}
+		case OPT_LAYERS:
+			opt_layers = 1;
+			break;
 		case ':':
-			return usage_error("option needs an argument: -o", "");
+			if (optopt == 'o')
+				return usage_error("option needs an argument: -o", "");
+			return usage_error("option needs an argument: ", argv[optind - 1]);
 		default:
 			if (optopt) {
 				char opt[3] = { '-', (char)optopt, '\0' };
@@ -1349,18 +1927,19 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no layers given", "");
-	if (!output && isatty(STDOUT_FILENO)) {
+	if (!output && !opt_list && isatty(STDOUT_FILENO)) {
 		fputs("tarflat: refusing to write a tar to a terminal; use -o FILE or a pipe\n", stderr);
 		return 2;
 	}
-	nlayers = (size_t)(argc - optind);
-	layers = calloc(nlayers, sizeof(*layers));
-	if (!layers)
+	ninputs = (size_t)(argc - optind);
+	inputs = calloc(ninputs, sizeof(*inputs));
+	if (!inputs)
 		die_oom();
-	for (size_t i = 0; i < nlayers; i++) {
-		layers[i].name = argv[optind + (int)i];
-		layers[i].fd = -1;
-		if (strcmp(layers[i].name, "-") == 0 && stdin_used++) {
+	for (size_t i = 0; i < ninputs; i++) {
+		struct input *in = &inputs[i];
+		if (parse_input(argv[optind + (int)i], in) < 0)
+			return usage_error("a digest is sha256:HEX or sha512:HEX: ", in->arg);
+		if (strcmp(in->path, "-") == 0 && stdin_used++) {
 			fputs("tarflat: standard input given twice\n", stderr);
 			return 2;
 		}
@@ -1371,6 +1950,12 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	cleanup();
+	for (size_t i = 0; i < ninputs; i++)
+		free(inputs[i].path);
+	free(inputs);
+	for (size_t i = 0; i < nopt_paths; i++)
+		free(opt_paths[i]);
+	free(opt_paths);
 	return rc;
 }
 #endif /* TARFLAT_NO_MAIN: t/fuzz/fuzz_flatten.c includes this file */

@@ -93,17 +93,33 @@ fails "5 errors: garbage file" . garbage.bin
 printf 'just some text, not an archive\n%.0s' $(seq 1 100) >text.txt
 fails "5 errors: a text file" . text.txt
 
-# other compressions are refused by magic, with a way to decompress
-for c in zstd:zst xz:xz bzip2:bz2 lz4:lz4; do
+# zstd, xz and bzip2 are decompressed by the program of that name from PATH,
+# and without it refused, naming what to install; lz4 is refused by magic,
+# with a way to decompress
+"$TARFLAT" base.tar >base.flat 2>/dev/null
+for c in zstd:zst xz:xz bzip2:bz2; do
 	tool=${c%%:*} ext=${c#*:}
 	if command -v "$tool" >/dev/null 2>&1; then
 		"$tool" -c base.tar >base.tar.$ext 2>/dev/null
-		fails "4/5 errors: $tool input refused, names $tool and how to decompress" \
-			"$tool.*($tool -d|decompress|unzstd|unxz|bunzip2|unlz4)" base.tar.$ext
+		"$TARFLAT" base.tar.$ext >base.$ext.flat 2>base.$ext.err
+		is "4 inputs: a $tool layer is read through $tool -dc: the plain layer's bytes" \
+			"$?:$(cmp base.flat base.$ext.flat 2>&1)" "0:"
+		PATH=/nonexistent "$TARFLAT" base.tar.$ext >nox.out 2>nox.err
+		is "4/5 errors: a $tool layer without $tool on PATH -> exit 1, nothing written" \
+			"$?:$(wc -c <nox.out)" "1:0"
+		ok "4/5 errors: ... and the message names $tool and what to install" \
+			grep -Eq "^tarflat: base.tar.$ext: offset 0: $tool-compressed layer.*install.*$tool" nox.err
 	else
-		skip "4/5 errors: $tool input refused" "$tool not installed"
+		skip "4 inputs: a $tool layer" "$tool not installed"
 	fi
 done
+if command -v lz4 >/dev/null 2>&1; then
+	lz4 -c base.tar >base.tar.lz4 2>/dev/null
+	fails "4/5 errors: lz4 input refused, names lz4 and how to decompress" \
+		"lz4.*(lz4 -d|decompress|unlz4)" base.tar.lz4
+else
+	skip "4/5 errors: lz4 input refused" "lz4 not installed"
+fi
 printf '\x1f\x9d\x90tar bytes would follow' >base.tar.Z
 fails "4/5 errors: compress(1) input refused" "compress" base.tar.Z
 

@@ -27,21 +27,20 @@
  * may claim terabytes of holes, and that is not a bug. */
 #define EMIT_MAX (32u << 20)
 
-struct image {
+struct fdnames {
 	char names[2][32];
 };
 
 /* Sets up LAYERS from the fds FD[0..N-1] the way main() does. */
 static void
-set_layers(struct image *img, const int *fd, size_t n)
+set_layers(struct fdnames *img, const int *fd, size_t n)
 {
 	layers = calloc(n, sizeof(*layers));
 	FUZZ_ASSERT(layers, "out of memory");
 	nlayers = n;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(img->names[i], sizeof(img->names[i]), "/proc/self/fd/%d", fd[i]);
-		layers[i].name = img->names[i];
-		layers[i].fd = -1;
+		layers[i] = layer_new(img->names[i], img->names[i], NULL);
 	}
 }
 
@@ -51,9 +50,9 @@ content_bytes(void)
 	uint64_t sum = 0;
 
 	for (size_t i = 0; i < nlayers; i++)
-		for (size_t j = 0; j < layers[i].nents; j++)
+		for (size_t j = 0; j < layers[i]->nents; j++)
 			if (sum < EMIT_MAX)
-				sum += layers[i].ents[j].t.size;
+				sum += layers[i]->ents[j].t.size;
 	return sum;
 }
 
@@ -75,7 +74,7 @@ slurp(int fd, size_t *len)
 static void
 round_trip(int outfd, const unsigned char *out, size_t len)
 {
-	struct image img;
+	struct fdnames img;
 	int fd2 = memfd_create("fuzz-out2", MFD_CLOEXEC);
 
 	FUZZ_ASSERT(fd2 >= 0, "memfd_create failed");
@@ -118,7 +117,7 @@ run_image(const uint8_t *l1, size_t n1, const uint8_t *l2, size_t n2)
 		fuzz_memfd(l1, n1, NULL, 0),
 		fuzz_memfd(l2, n2, NULL, 0),
 	};
-	struct image img;
+	struct fdnames img;
 	int outfd = -1;
 
 	set_layers(&img, fd, 2);

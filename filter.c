@@ -1,0 +1,170 @@
+/*
+ * filter.c - decompressing a layer with an external program (see filter.h).
+ *
+ * The program writes straight into the temporary file, so only its input
+ * goes through a pipe: tarflat writes, the program reads, and nothing can
+ * deadlock. Its standard error is tarflat's, so its own message is seen.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filter.h"
+
+#define CHUNK (256 * 1024)
+
+extern char **environ;
+
+const char *
+filter_for(const unsigned char *b, size_t n)
+{
+	static const unsigned char pi[6] = { 0x31, 0x41, 0x59, 0x26, 0x53, 0x59 };
+
+	if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
+		return "zstd";
+	/* a zstd skippable frame (pzstd writes one first) */
+	if (n >= 4 && (b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18)
+		return "zstd";
+	if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0)
+		return "xz";
+	if (n >= 10 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h' && b[3] >= '1' &&
+	    b[3] <= '9' && memcmp(b + 4, pi, sizeof(pi)) == 0)
+		return "bzip2";
+	return NULL;
+}
+
+static int msgf(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+msgf(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A temporary file in $TMPDIR, unlinked. */
+static int
+temp_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmpl[4096];
+
+	snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmpl);
+	return fd;
+}
+
+/* Writes the range to W. Returns 0, or -1 with errno set (EPIPE: the
+ * program stopped reading). */
+static int
+pump(int fd, uint64_t off, uint64_t len, int w, filter_feed_fn *feed, void *ctx)
+{
+	char *buf = malloc(CHUNK);
+	uint64_t done = 0;
+	int rc = -1;
+
+	if (!buf)
+		return -1;
+	while (done < len) {
+		size_t want = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+		ssize_t r = pread(fd, buf, want, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;          /* the end of the file: LEN was "all" */
+		if (feed)
+			feed(ctx, buf, (size_t)r);
+		for (ssize_t w0 = 0; w0 < r;) {
+			ssize_t k = write(w, buf + w0, (size_t)(r - w0));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				goto out;
+			w0 += k;
+		}
+		done += (uint64_t)r;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+int
+filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn *feed,
+	   void *ctx, char *msg, size_t msglen)
+{
+	char *argv[] = { (char *)prog, (char *)"-dc", NULL };
+	posix_spawn_file_actions_t fa;
+	sigset_t pipe_set, old;
+	int p[2], out = temp_file(), status, err = 0, rc = -1;
+	pid_t pid;
+
+	if (out < 0)
+		return msgf(msg, msglen, "temporary file for %s -dc: %s", prog, strerror(errno));
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(out);
+		return msgf(msg, msglen, "pipe for %s -dc: %s", prog, strerror(errno));
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	err = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	if (err) {
+		close(p[1]);
+		close(out);
+		if (err == ENOENT)
+			return msgf(msg, msglen, "%s-compressed layer, and no %s on PATH: "
+				    "install it (apt-get install %s)", prog, prog,
+				    strcmp(prog, "xz") == 0 ? "xz-utils" : prog);
+		errno = err;
+		return msgf(msg, msglen, "cannot run %s: %s", prog, strerror(err));
+	}
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	int pumped = pump(fd, off, len, p[1], feed, ctx);
+	err = errno;
+	close(p[1]);
+	if (pumped < 0 && err == EPIPE) {
+		/* take the pending SIGPIPE before unblocking it */
+		struct timespec zero = { 0, 0 };
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		snprintf(msg, msglen, "%s -dc was killed by signal %d", prog, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		snprintf(msg, msglen, "%s -dc failed (exit status %d)", prog, WEXITSTATUS(status));
+	else if (pumped < 0)
+		snprintf(msg, msglen, "reading the layer for %s -dc: %s", prog, strerror(err));
+	else
+		rc = 0;
+	if (rc < 0) {
+		close(out);
+		return -1;
+	}
+	return out;
+}

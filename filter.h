@@ -1,0 +1,36 @@
+/*
+ * filter.h - layers compressed with zstd, xz or bzip2: decompressed by the
+ * program of that name found on PATH (`zstd -dc`, as GNU tar does), into
+ * an unlinked temporary file that is then read like any plain layer.
+ *
+ * Nothing here prints or exits: failures are a message in a buffer.
+ */
+#ifndef TARFLAT_FILTER_H
+#define TARFLAT_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * filter_for: the program that decompresses data starting with the N
+ * bytes at B ("zstd", "xz" or "bzip2"), or NULL when the magic is none of
+ * theirs. A static string.
+ */
+const char *filter_for(const unsigned char *b, size_t n);
+
+typedef void filter_feed_fn(void *ctx, const void *buf, size_t len);
+
+/*
+ * filter_run: runs `PROG -dc` with the LEN bytes at OFF in FD on its
+ * standard input (LEN UINT64_MAX: up to the end of the file) and its
+ * standard output in a new temporary file in TMPDIR (default /tmp),
+ * unlinked at once. FEED, unless NULL, sees every byte given to PROG, in
+ * order. Returns the temporary file's descriptor, or -1 with a message in
+ * MSG: PROG not found (saying what to install), failed, or killed.
+ * SIGPIPE is blocked in the calling thread while it writes, so a program
+ * that stops reading early is an error, not the end of tarflat.
+ */
+int filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn *feed,
+	       void *ctx, char *msg, size_t msglen);
+
+#endif
