@@ -85,7 +85,7 @@ clean:
 # the targets cannot rot; `make fuzz` builds the real libFuzzer binaries
 # into t/fuzz/bin/ when clang is there. t/fuzz/ci.sh runs them; t/t0800
 # runs the regression inputs.
-FUZZ_TARGETS = fuzz_header fuzz_gzip fuzz_flatten
+FUZZ_TARGETS = fuzz_header fuzz_gzip fuzz_flatten fuzz_image
 FUZZ_STUBS = $(FUZZ_TARGETS:%=t/fuzz/stub/%)
 FUZZ_BINS = $(FUZZ_TARGETS:%=t/fuzz/bin/%)
 FUZZ_CC = clang
@@ -95,6 +95,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_SRC_fuzz_header = tar.c hlmap.c
 FUZZ_SRC_fuzz_gzip = tar.c hlmap.c
 FUZZ_SRC_fuzz_flatten = tar.c hlmap.c image.c json.c sha2.c filter.c
+FUZZ_SRC_fuzz_image = image.c json.c sha2.c
 FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h hlmap.c hlmap.h tarflat.c image.c image.h \
 	json.c json.h sha2.c sha2.h filter.c filter.h
 
