@@ -115,8 +115,9 @@ if [ -n "$MASK" ]; then
 	mv "$W/umoci.tree" "$W/umoci.tree.full" && mv "$W/tarflat.tree" "$W/tarflat.tree.full" ||
 		fail 4 "cannot keep the unmasked trees"
 	awk -F '\t' -v OFS='\t' -v t0="$T0" -v u="$W/umoci.tree" -v t="$W/tarflat.tree" '
-		FILENAME == ARGV[1] { if ($2 == "d") tdir[$1] = 1; next }
-		FILENAME == ARGV[2] {
+		FNR == 1 { pass++ }
+		pass == 1 { if ($2 == "d") tdir[$1] = 1; next }
+		pass == 2 {
 			if ($2 == "d" && $5 + 0 >= t0 && ($1 in tdir)) { m[$1] = 1; n++; $5 = "*" }
 			print > u; next
 		}
