@@ -1366,13 +1366,61 @@ choose_carriers(void)
 	}
 }
 
+enum direct { DIRECT_NONE, DIRECT_SPLICE, DIRECT_COPY_RANGE };
+
 struct emitter {
 	struct tar_out out;
 	const char *out_name;   /* for messages: FILE or "standard output" */
 	char *path;
 	size_t cap;
 	char *buf;
+	enum direct direct;     /* how a plain layer's content may go out */
 };
+
+/*
+ * copy_direct: a plain layer's content goes to the output without passing
+ * through user space where the kernel can do it: splice(2) into a pipe,
+ * copy_file_range(2) into a regular file (headers and padding still go
+ * through the buffer, flushed first, so the order stays). Returns 1 when
+ * done, 0 when the kernel will not (the caller copies; nothing was
+ * written), -1 on error.
+ */
+static int
+copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
+{
+	uint64_t done = 0, size = src->t.size;
+	loff_t off = (loff_t)(ly->off + src->t.data_off);
+
+	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || src->t.sparse || size == 0)
+		return 0;
+	if (tar_out_flush(&em->out) < 0)
+		return fail_sys(NULL, em->out_name);
+	while (done < size) {
+		size_t n = size - done > (1u << 30) ? (1u << 30) : (size_t)(size - done);
+		ssize_t r = em->direct == DIRECT_SPLICE
+			? splice(ly->fd, &off, em->out.fd, NULL, n, SPLICE_F_MORE)
+			: copy_file_range(ly->fd, &off, em->out.fd, NULL, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && done == 0 && (errno == EINVAL || errno == ENOSYS || errno == EXDEV ||
+					   errno == EOPNOTSUPP || errno == EBADF)) {
+			em->direct = DIRECT_NONE;       /* not for this pair of files */
+			return 0;
+		}
+		if (r < 0)
+			return fail_sys(NULL, em->out_name);
+		if (r == 0) {
+			struct layer *l = layers[src->layer];
+			l->err.file = l->name;
+			l->err.off = src->t.hdr_off;
+			snprintf(l->err.msg, sizeof(l->err.msg), "input changed since it was indexed");
+			return -1;
+		}
+		done += (uint64_t)r;
+		em->out.written += (uint64_t)r;
+	}
+	return 1;
+}
 
 static int
 copy_content(struct emitter *em, const struct ent *src)
@@ -1380,7 +1428,12 @@ copy_content(struct emitter *em, const struct ent *src)
 	struct layer *ly = layers[src->layer];
 	struct tar_err te = { 0, "" };
 	uint64_t pos = 0, size = src->t.size;
+	int r = copy_direct(em, ly, src);
 
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		pos = size;
 	while (pos < size) {
 		size_t n = size - pos < COPY_BUF ? (size_t)(size - pos) : COPY_BUF;
 		if (tar_read_content(ly->in, &src->t, pos, em->buf, n, &te) < 0)
@@ -1605,6 +1658,10 @@ emit(int fd, const char *out_name)
 	em.buf = xrealloc(NULL, COPY_BUF);
 	if (tar_out_init(&em.out, fd) < 0)
 		die_oom();
+	struct stat st;
+	if (!opt_list && fstat(fd, &st) == 0)
+		em.direct = S_ISFIFO(st.st_mode) ? DIRECT_SPLICE
+			  : S_ISREG(st.st_mode) ? DIRECT_COPY_RANGE : DIRECT_NONE;
 	choose_carriers();
 	if (!inputs_unchanged() || emit_tree(&em) < 0)
 		goto out;
