@@ -1122,8 +1122,12 @@ layer_new(const char *name, const char *path, const struct input *in)
 
 /* Keeps IMG (which owns the strings its layers point to); returns it. */
 static struct image *
-keep_image(const struct image *img)
+keep_image(const char *name, const struct image *img)
 {
+	if (verbose)
+		fprintf(stderr, "tarflat: %s: %s, image %s, %zu layer%s\n", name, img->form,
+			img->chosen ? img->chosen : "(unnamed)", img->nlayers,
+			img->nlayers == 1 ? "" : "s");
 	images = xrealloc(images, (nimages + 1) * sizeof(*images));
 	images[nimages] = *img;
 	return &images[nimages++];
@@ -1177,7 +1181,7 @@ open_inputs(void)
 			struct image img;
 			if (image_open_dir(in->path, &in->sel, &img, msg, sizeof(msg)) < 0)
 				return fail_msg(in->path, msg);
-			insert_image(nlayers, 0, in, keep_image(&img), -1);
+			insert_image(nlayers, 0, in, keep_image(in->path, &img), -1);
 			continue;
 		}
 		layers = xrealloc(layers, (nlayers + 1) * sizeof(*layers));
@@ -1244,7 +1248,7 @@ expand_archives(void)
 		/* the archive gives way to its layers; its file stays open */
 		retired = xrealloc(retired, (nretired + 1) * sizeof(*retired));
 		retired[nretired++] = ly;
-		insert_image(i, 1, in, keep_image(&img), ly->fd);
+		insert_image(i, 1, in, keep_image(ly->name, &img), ly->fd);
 		added += img.nlayers;
 		i--;    /* layers[i] is now the image's first layer, or the next */
 	}
