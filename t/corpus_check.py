@@ -9,8 +9,27 @@ content and not its name, what tarflat must do with it as a one-layer image:
   ok      exit 0, no error on stderr (warnings allowed; 'ok-warn' requires
           one), and the output's members equal the expectation;
   reject  exit 1, zero bytes on stdout, 'tarflat: FILE: offset N: ...';
-  refuse  the same, for a compressed file tarflat does not read, and the
-          message names the format and says how to decompress it.
+  refuse  the same, for a compressed file tarflat does not read (lz4, lzip,
+          raw lzma, compress(1), 7z ...), and the message names the format
+          and says how to decompress it.
+
+tarflat always runs with --layers: an image archive (docker save, OCI) is
+checked here as the tar it is; t/t0710-corpus-images.sh reads it as an image.
+
+zstd, xz and bzip2 files are read by tarflat through `PROG -dc` from PATH.
+The checker decompresses them itself (Python's lzma and bz2 modules, the
+zstd command for zstd) and decides on the decompressed bytes as on any plain
+file: where the corpus holds a FILE.decompressed.tar row, those bytes must
+be that file's and the decision is that row's (a row of the table for FILE
+must agree with it: accept or reject, reader, members); otherwise the table,
+else the defaults below, applied to the decompressed content. The readers
+list the decompressed copy; tarflat gets the compressed file, and the
+decompressor's own messages on stderr ('bzip2: (stdin): trailing garbage
+after EOF ignored') count as warnings. Each is also run with a PATH that
+lacks the program: exit 1, nothing on stdout, and 'tarflat: FILE: offset 0:
+PROG-compressed layer, and no PROG on PATH: install it (apt-get install
+PKG)' (not with TARFLAT_SLOW, under valgrind, which turns that into an exit
+status 127 of the child).
 
 The expected member list is never taken from tarflat: an independent reader
 (Python tarfile by default; GNU tar's or bsdtar's listing where the MANIFEST
@@ -20,8 +39,8 @@ implicit parents, hardlink carriers, the depth-first output order of the output 
 What tarflat wrote is read back with Python tarfile.
 
 Defaults come from the MANIFEST (expected_outcome VALID... -> ok with the
-Python reader; REJECT/INVALID -> reject) and from the content (a compressed
-file -> refuse). t/corpus-expect.tsv overrides them per file: it holds a
+Python reader; REJECT/INVALID -> reject) and from the content (a file
+compressed with anything but gzip, zstd, xz or bzip2 -> refuse). t/corpus-expect.tsv overrides them per file: it holds a
 hand-written decision for every DISAGREE row and for the few other files that
 need one; the test fails when a DISAGREE row has no decision there.
 
@@ -34,10 +53,12 @@ import csv
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 
 BIG = 1 << 30          # do not expand or hash files larger than this
 TIMEOUT = 120          # seconds for one tarflat run
@@ -90,6 +111,61 @@ def detect(path):
     if len(b) >= 13 and b[0] == 0x5d and b[1:3] == b"\0\0":
         return "lzma"
     return "tar"
+
+
+# Compressions tarflat reads through an external program (`PROG -dc` from
+# PATH, as GNU tar does), and the Debian package that has the program.
+FILTERS = {"zstd": "zstd", "xz": "xz-utils", "bzip2": "bzip2"}
+
+
+def decompress(path, fmt, out):
+    """Decompresses PATH (FMT one of FILTERS) into OUT with a tool that is not
+    tarflat: Python's lzma or bz2 module, the zstd command for zstd. Like the
+    programs, both read concatenated streams and ignore garbage after the
+    last one. Raises RuntimeError when it cannot."""
+    if fmt == "zstd":
+        if shutil.which("zstd") is None:
+            raise RuntimeError("no zstd command to decompress it")
+        with open(out, "wb") as o:
+            p = subprocess.run(["zstd", "-q", "-dc", path], stdout=o,
+                               stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            raise RuntimeError("zstd -dc failed: %s" % p.stderr.decode(errors="replace"))
+        return
+    try:
+        mod = __import__({"xz": "lzma", "bzip2": "bz2"}[fmt])
+    except ImportError as ex:
+        raise RuntimeError("no Python module to decompress it: %s" % ex)
+    with mod.open(path, "rb") as f, open(out, "wb") as o:
+        shutil.copyfileobj(f, o, 1 << 20)
+
+
+_shadow = {}
+_shadow_lock = threading.Lock()
+
+
+def path_without(prog, work):
+    """A PATH with every command of this one but PROG: a directory of
+    symlinks (so a wrapper such as t/valgrind-tarflat still finds valgrind)."""
+    with _shadow_lock:
+        if prog in _shadow:
+            return _shadow[prog]
+        d = os.path.join(work, "path-without-" + prog)
+        os.makedirs(d, exist_ok=True)
+        for pd in os.environ.get("PATH", "").split(os.pathsep):
+            try:
+                names = os.listdir(pd or ".")
+            except OSError:
+                continue
+            for n in names:
+                t = os.path.join(d, n)
+                if n == prog or os.path.lexists(t):
+                    continue
+                f = os.path.abspath(os.path.join(pd or ".", n))
+                if os.path.isfile(f) and os.access(f, os.X_OK):
+                    os.symlink(f, t)
+        _shadow[prog] = d
+        return d
 
 
 # What a refusal must say: the format's name, and a way to decompress it.
@@ -533,14 +609,15 @@ def align(want, got):
 ERR_RX = r"^tarflat: %s: offset (\d+): (.*)$"
 
 
-def run_tarflat(tarflat, path, work, verbose=False, devnull=False):
-    """Runs tarflat on PATH; returns (status, members, end, stderr lines,
-    stdout bytes); members/end are None when the output is not a tar."""
+def run_tarflat(tarflat, path, work, verbose=False, devnull=False, env=None):
+    """Runs tarflat --layers on PATH (an image archive is read as the tar it
+    is); returns (status, members, end, stderr lines, stdout bytes);
+    members/end are None when the output is not a tar."""
     errf = tempfile.TemporaryFile(dir=work)
-    args = [tarflat] + (["-v"] if verbose else []) + [path]
+    args = [tarflat, "--layers"] + (["-v"] if verbose else []) + [path]
     if devnull:
         with open(os.devnull, "wb") as dn:
-            p = subprocess.Popen(args, stdout=dn, stderr=errf)
+            p = subprocess.Popen(args, stdout=dn, stderr=errf, env=env)
             try:
                 rc = p.wait(timeout=TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -549,7 +626,7 @@ def run_tarflat(tarflat, path, work, verbose=False, devnull=False):
                 rc = "timeout"
         errf.seek(0)
         return rc, None, None, errf.read().decode("utf-8", "backslashreplace").splitlines(), None
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errf)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errf, env=env)
     tap = Tap(p.stdout)
     members, end, exc = None, None, None
     try:
@@ -599,6 +676,8 @@ def load_expect(path):
 
 
 def default_decision(row, fmt):
+    """FMT is the content tarflat reads: for a zstd, xz or bzip2 file, that
+    of the decompressed bytes."""
     if fmt not in ("tar", "gzip"):
         return {"outcome": "refuse", "reader": "-", "members": "format:" + fmt,
                 "reason": "compressed (%s): tarflat reads plain and gzip only" % fmt}
@@ -616,13 +695,19 @@ def parse_names(spec):
     return [n.encode("utf-8") for n in spec.split("|")] if spec else []
 
 
-def check_file(i, row, dec, fmt, corpus, tarflat, work):
+def check_file(i, row, dec, fmt, corpus, tarflat, work, plain=None, prog=None):
+    """FMT is the content tarflat reads; for a file tarflat decompresses
+    with PROG, PLAIN is the checker's own decompressed copy, which the
+    readers list."""
     path = os.path.join(corpus, row["path"])
+    lpath = plain or path
     want, got = [], []
     outcome = dec["outcome"]
     err_rx = re.compile(ERR_RX % re.escape(path))
 
     def is_warning(line):
+        if prog and (line == "" or line.startswith(prog + ": ")):
+            return True     # the decompressor's own; tarflat's status decides
         m = err_rx.match(line)
         return m is not None and m.group(2).startswith("warning: ")
 
@@ -673,7 +758,7 @@ def check_file(i, row, dec, fmt, corpus, tarflat, work):
         try:
             # READER:PATH lists another corpus file with the same members
             rname, _, other = reader.partition(":")
-            rpath = os.path.join(corpus, other) if other else path
+            rpath = os.path.join(corpus, other) if other else lpath
             raw = READERS[rname](rpath, detect(rpath))
         except Exception as ex:   # the reader's own failure is the test's
             want.append("the %s reader lists the file" % reader)
@@ -689,7 +774,7 @@ def check_file(i, row, dec, fmt, corpus, tarflat, work):
         # Python decides alone only where GNU tar lists the same members
         # (names, types, sizes, link targets); elsewhere a human decides
         try:
-            other, _ = model(read_gnutar(path, fmt, hashes=False))
+            other, _ = model(read_gnutar(lpath, fmt, hashes=False))
         except Exception as ex:
             other = "failed: %s" % ex
         a = fmt_members(expect, sums=False)
@@ -753,7 +838,7 @@ def check_file(i, row, dec, fmt, corpus, tarflat, work):
     return want, got, None
 
 
-def describe(row, dec, fmt):
+def describe(row, dec, fmt, prog=None):
     edge = row["edge_case"].replace("[derived copy] ", "")
     edge = re.sub(r"\s+", " ", edge)
     if len(edge) > 70:
@@ -766,6 +851,8 @@ def describe(row, dec, fmt):
         what = "rejected"
     else:
         what = "accepted" + (" with a warning" if o == "ok-warn" else "")
+    if prog:
+        what = "%s -dc, %s" % (prog, what)
     return "corpus %s: %s: %s" % (row["path"], edge, what)
 
 
@@ -774,24 +861,25 @@ def main():
     with open(os.path.join(corpus, "MANIFEST.tsv"), encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     table = load_expect(expect_path)
-    seen = set(row["path"] for row in rows)
+    byp = {row["path"]: row for row in rows}
+    seen = set(byp)
     only = os.environ.get("CORPUS_ONLY")   # a regex, for debugging
     todo = [(i, row) for i, row in enumerate(rows, 1)
             if not only or re.search(only, row["path"])]
     # tarflat and the readers are subprocesses: a few threads overlap them
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        for line in pool.map(lambda a: guarded(a[0], a[1], table, corpus, tarflat, work),
-                             todo):
+        for line in pool.map(lambda a: guarded(a[0], a[1], table, byp, corpus, tarflat,
+                                               work), todo):
             print(line, flush=True)
     for p in sorted(set(table) - seen):
         print("# warning: t/corpus-expect.tsv names %s, which the MANIFEST does not list" % p,
               flush=True)
 
 
-def guarded(i, row, table, corpus, tarflat, work):
+def guarded(i, row, table, byp, corpus, tarflat, work):
     """one(), with a crash of the checker reported as that file's failure."""
     try:
-        return one(i, row, table, corpus, tarflat, work)
+        return one(i, row, table, byp, corpus, tarflat, work)
     except Exception:
         import traceback
         with open(os.path.join(work, "%d.want" % i), "w") as f:
@@ -801,7 +889,98 @@ def guarded(i, row, table, corpus, tarflat, work):
         return "%d\tcorpus %s: checker crashed" % (i, row["path"])
 
 
-def one(i, row, table, corpus, tarflat, work):
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def accepts(dec):
+    return dec["outcome"] in ("ok", "ok-warn")
+
+
+def one_filtered(i, row, fmt, table, byp, corpus, tarflat, work):
+    """A zstd, xz or bzip2 file: tarflat decompresses it with `FMT -dc`.
+    Returns (want, got, dec, note)."""
+    p = row["path"]
+    path = os.path.join(corpus, p)
+    prog = fmt
+    want, got = [], []
+
+    # without the program on PATH: refused, saying what to install. Not
+    # under valgrind: there posix_spawnp cannot report ENOENT (the child
+    # exits 127), so tarflat says "zstd -dc failed (exit status 127)".
+    if not os.environ.get("TARFLAT_SLOW"):
+        env = dict(os.environ, PATH=path_without(prog, work))
+        rc, _, _, err, nout = run_tarflat(tarflat, path, work, env=env)
+        want += ["without %s on PATH:" % prog, "exit 1", "stdout: 0 bytes",
+                 "stderr: tarflat: %s: offset 0: %s-compressed layer, and no %s on PATH: "
+                 "install it (apt-get install %s)" % (path, prog, prog, FILTERS[prog])]
+        got += [want[0], "exit %s" % rc, "stdout: %s bytes" % nout,
+                "stderr: " + (" | ".join(err) or "(nothing)")]
+    refused = {"outcome": "refuse", "reader": "-", "members": "format:" + fmt,
+               "unchecked": True}
+    if shutil.which(prog) is None:
+        if not want:
+            return ["-"], ["-"], refused, "# SKIP no %s on PATH, and under valgrind" % prog
+        return want, got, refused, "no %s on PATH here: the content is not checked" % prog
+
+    plain = os.path.join(work, "%d.plain" % i)
+    try:
+        decompress(path, fmt, plain)
+    except RuntimeError as ex:
+        return want, got, refused, "content not checked: %s" % ex
+    dfmt = detect(plain)
+    want.append("with %s on PATH, the decompressed content (%s):" % (prog, dfmt))
+    got.append(want[-1])
+
+    dec = table.get(p)
+    sib = p + ".decompressed.tar"
+    if sib in byp:
+        # the corpus's own plain copy decides: same bytes, same decision
+        spath = os.path.join(corpus, sib)
+        want.append("decompressed: the bytes of %s" % sib)
+        if not os.path.exists(spath):
+            got.append("that file is missing")
+            return want, got, dec or refused, None
+        if sha256_file(spath) != sha256_file(plain):
+            got.append("they differ")
+            return want, got, dec or refused, None
+        got.append(want[-1])
+        sdec = table.get(sib) or default_decision(byp[sib], detect(spath))
+        if sdec is None:
+            want.append("a decision in t/corpus-expect.tsv for %s" % sib)
+            got.append("none")
+            return want, got, {"outcome": "?", "members": "-"}, None
+        if dec is None and row["flag"] != "DISAGREE":
+            dec = sdec
+        if dec is not None:
+            want.append("decision: that of the .decompressed.tar row: %s, reader %s, "
+                        "members %s" % ("accept" if accepts(sdec) else sdec["outcome"],
+                                        sdec["reader"], sdec["members"]))
+            got.append("decision: %s, reader %s, members %s"
+                       % ("accept" if accepts(dec) else dec["outcome"],
+                          dec["reader"], dec["members"]))
+            if got[-1] != want[-1].replace(" that of the .decompressed.tar row:", ""):
+                return want, got, dec, None
+            got[-1] = want[-1]
+    if dec is None and row["flag"] == "DISAGREE":
+        want.append("a decision in t/corpus-expect.tsv (DISAGREE row)")
+        got.append("none")
+        return want, got, {"outcome": "?", "members": "-"}, None
+    dec = dec or default_decision(row, dfmt)
+    if dec is None:
+        want.append("a decision in t/corpus-expect.tsv (expected_outcome %r)"
+                    % row["expected_outcome"][:40])
+        got.append("none")
+        return want, got, {"outcome": "?", "members": "-"}, None
+    w, g, note = check_file(i, row, dec, dfmt, corpus, tarflat, work, plain=plain, prog=prog)
+    return want + w, got + g, dec, note
+
+
+def one(i, row, table, byp, corpus, tarflat, work):
     """Checks MANIFEST row I; returns the result line."""
     p = row["path"]
     path = os.path.join(corpus, p)
@@ -812,7 +991,12 @@ def one(i, row, table, corpus, tarflat, work):
     fmt = detect(path)
     dec = table.get(p)
     note = None
-    if dec is None and row["flag"] == "DISAGREE":
+    prog = fmt if fmt in FILTERS else None
+    if prog:
+        want, got, dec, note = one_filtered(i, row, fmt, table, byp, corpus, tarflat, work)
+        if dec.get("unchecked"):
+            prog = None      # only the refusal was checked: say refused
+    elif dec is None and row["flag"] == "DISAGREE":
         want = ["a decision in t/corpus-expect.tsv (DISAGREE row)"]
         got = ["none"]
         dec = {"outcome": "?", "members": "-"}
@@ -831,7 +1015,7 @@ def one(i, row, table, corpus, tarflat, work):
     if dec["outcome"] == "?":
         desc = "corpus %s: no decision" % p
     else:
-        desc = describe(row, dec, fmt)
+        desc = describe(row, dec, fmt, prog)
     if note and note.startswith("# SKIP"):
         desc += " " + note
     elif note:
