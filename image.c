@@ -498,15 +498,11 @@ split_platform(const char *p, char os[64], char arch[64], char variant[64])
 	return 0;
 }
 
-/* Does descriptor D's platform match WANT? An arm64 descriptor without a
- * variant is v8; a WANT without a variant takes any. */
+/* Does the platform OS/ARCH[/VAR] match WANT? arm64 without a variant is
+ * v8; a WANT without a variant takes any. */
 static int
-platform_match(const struct desc *d, const char *want)
+os_arch_match(const char *os, const char *arch, const char *var, const char *want)
 {
-	const struct json_value *pl = json_get(d->v, "platform");
-	const char *os = json_cstr(json_get(pl, "os"));
-	const char *arch = json_cstr(json_get(pl, "architecture"));
-	const char *var = json_cstr(json_get(pl, "variant"));
 	char wos[64], warch[64], wvar[64];
 
 	if (!os || !arch || split_platform(want, wos, warch, wvar) < 0)
@@ -516,6 +512,16 @@ platform_match(const struct desc *d, const char *want)
 	if (!var && strcmp(arch, "arm64") == 0)
 		var = "v8";
 	return !wvar[0] || (var && strcmp(var, wvar) == 0);
+}
+
+/* Does descriptor D's platform match WANT? */
+static int
+platform_match(const struct desc *d, const char *want)
+{
+	const struct json_value *pl = json_get(d->v, "platform");
+
+	return os_arch_match(json_cstr(json_get(pl, "os")), json_cstr(json_get(pl, "architecture")),
+			     json_cstr(json_get(pl, "variant")), want);
 }
 
 /* "os/arch[/variant]" of D, for messages. */
@@ -571,9 +577,18 @@ ref_match(const struct desc *d, const char *ref)
 {
 	const char *r = annotation(d, "org.opencontainers.image.ref.name");
 	const char *c = annotation(d, "io.containerd.image.name");
+	const char *sr = short_name(ref);
+	size_t n = strlen(sr);
 
-	return (r && strcmp(r, ref) == 0) ||
-	       (c && (strcmp(c, ref) == 0 || strcmp(short_name(c), short_name(ref)) == 0));
+	if (r && strcmp(r, ref) == 0)
+		return 1;
+	if (!c)
+		return 0;
+	if (strcmp(c, ref) == 0 || strcmp(short_name(c), sr) == 0)
+		return 1;
+	/* "app" is app:latest, as docker reads it */
+	return !strchr(sr, ':') && !strchr(sr, '@') && strncmp(short_name(c), sr, n) == 0 &&
+	       strcmp(short_name(c) + n, ":latest") == 0;
 }
 
 /* Appends ", NAME" to the list in BUF (at most LEN bytes). */
@@ -596,11 +611,27 @@ struct pick {
 
 static int take_manifest(struct pick *pk, const struct desc *d);
 
+/* "TAG (sha256:0123456789ab)" or the platform of candidate D, for a list
+ * of choices. */
+static void
+candidate_name(const struct desc *d, char *buf, size_t len)
+{
+	const char *tag = annotation(d, "org.opencontainers.image.ref.name");
+	char pname[140];
+
+	platform_name(d, pname, sizeof(pname));
+	snprintf(buf, len, "%.60s%s(%.19s%s%s)", tag ? tag : "", tag ? " " : "", d->digest,
+		 json_get(d->v, "platform") ? " " : "",
+		 json_get(d->v, "platform") ? pname : "");
+}
+
 /*
  * choose: one of the descriptors of the index array MANIFESTS. In the
- * layout's own index.json (TOP) a tag selects first, and a single
- * candidate is taken as it is; otherwise the platform decides. An
- * attestation manifest is never a candidate.
+ * layout's own index.json (TOP) a tag selects first. Descriptors with the
+ * same digest are one image (one image saved under two tags). Then the
+ * platform decides: a candidate that names one must match it; a single
+ * candidate that names none is taken as it is. An attestation manifest is
+ * never a candidate.
  */
 static int
 choose(struct pick *pk, const struct json_value *manifests, int top)
@@ -609,7 +640,7 @@ choose(struct pick *pk, const struct json_value *manifests, int top)
 	const char *tag = top ? pk->sel->ref : NULL;
 	size_t n = json_len(manifests), nc = 0, np = 0, with_platform = 0;
 	struct desc d, hit = { 0 }, *c;
-	char names[400] = "", plats[400] = "";
+	char names[400] = "", cands[600] = "", one[240];
 	int r;
 
 	if (json_type(manifests) != JSON_ARRAY)
@@ -625,20 +656,24 @@ choose(struct pick *pk, const struct json_value *manifests, int top)
 		if (is_attestation(&d))
 			continue;
 		list_add(names, sizeof(names), name ? name : d.digest);
-		if (!tag || ref_match(&d, tag))
+		if (tag && !ref_match(&d, tag))
+			continue;
+		size_t k = 0;
+		while (k < nc && strcmp(c[k].digest, d.digest) != 0)
+			k++;
+		if (k == nc)
 			c[nc++] = d;
 	}
 	for (size_t i = 0; i < nc; i++) {
-		char pname[140];
+		candidate_name(&c[i], one, sizeof(one));
+		list_add(cands, sizeof(cands), one);
 		if (!json_get(c[i].v, "platform"))
 			continue;
 		with_platform++;
-		platform_name(&c[i], pname, sizeof(pname));
-		list_add(plats, sizeof(plats), pname);
 		if (platform_match(&c[i], pk->platform) && np++ == 0)
 			hit = c[i];
 	}
-	if (nc == 1 && (top || !with_platform))
+	if (nc == 1 && !with_platform)
 		hit = c[0], np = 1;
 	free(c);
 	if (np == 1)
@@ -650,12 +685,14 @@ choose(struct pick *pk, const struct json_value *manifests, int top)
 		r = errf(s, "the index lists no image");
 	else if (np == 0 && with_platform)
 		r = errf(s, "no image for platform %s; the image has: %s (choose one with "
-			 "--platform)", pk->platform, plats);
+			 "--platform)", pk->platform, cands);
+	else if (np > 1)
+		r = errf(s, "%zu images for platform %s; the image has: %s (choose one with "
+			 "INPUT@DIGEST)", np, pk->platform, cands);
 	else
-		r = errf(s, "%zu images%s%s%s; the image has: %s (choose one with INPUT:TAG, "
-			 "INPUT@DIGEST%s)", np ? np : nc, np ? " for platform " : "",
-			 np ? pk->platform : "", tag ? " with that tag" : "", names,
-			 np ? "" : " or --platform");
+		r = errf(s, "%zu images%s%s; the image has: %s (choose one with %s)", nc,
+			 tag ? " tagged " : "", tag ? tag : "", cands,
+			 tag ? "INPUT@DIGEST" : "INPUT:TAG or INPUT@DIGEST");
 	return r;
 }
 
@@ -724,8 +761,26 @@ add_layer(struct src *s, struct image *img, struct blob *b, const char *digest,
 }
 
 /* The layers of image manifest DOC (digest DIGEST). */
+/* An explicit --platform against what the config says the image is for,
+ * when no descriptor said it. */
 static int
-oci_layers(struct src *s, const struct json_value *man, struct image *img)
+config_platform(struct src *s, const struct json_value *config, const char *want)
+{
+	const char *os = json_cstr(json_get(config, "os"));
+	const char *arch = json_cstr(json_get(config, "architecture"));
+	const char *var = json_cstr(json_get(config, "variant"));
+
+	if (!os || !arch || os_arch_match(os, arch, var, want))
+		return 0;       /* it says nothing, or the right thing */
+	return errf(s, "the image is for %.40s/%.40s%s%.40s, not --platform %s", os, arch,
+		    var ? "/" : "", var ? var : "", want);
+}
+
+/* The layers of image manifest MAN; PLATFORM is an explicit --platform
+ * to check the config against, or NULL. */
+static int
+oci_layers(struct src *s, const struct json_value *man, struct image *img,
+	   const char *platform)
 {
 	const struct json_value *layers = json_get(man, "layers");
 	struct desc d;
@@ -736,7 +791,10 @@ oci_layers(struct src *s, const struct json_value *man, struct image *img)
 	struct json_doc *config = desc_json(s, &d, "config");
 	if (!config)
 		return -1;
+	int bad = platform && config_platform(s, json_root(config), platform) < 0;
 	json_free(config);
+	if (bad)
+		return -1;
 	if (json_type(layers) != JSON_ARRAY)
 		return errf(s, "manifest: layers is not an array");
 	for (size_t i = 0; i < json_len(layers); i++) {
@@ -793,7 +851,8 @@ take_manifest(struct pick *pk, const struct desc *d)
 	} else {
 		free(pk->img->chosen);
 		pk->img->chosen = strdup(d->digest);
-		r = oci_layers(s, root, pk->img);
+		r = oci_layers(s, root, pk->img, json_get(d->v, "platform") ? NULL
+						 : pk->sel->platform);
 	}
 	json_free(doc);
 	return r;
@@ -801,7 +860,8 @@ take_manifest(struct pick *pk, const struct desc *d)
 
 /* ---- the forms --------------------------------------------------------- */
 
-/* Does one of the descriptors MANIFESTS name a blob that is there? */
+/* Does one of the descriptors MANIFESTS name a blob that is there (of
+ * whatever size: a wrong one is an error later, not a sign of a layer)? */
 static int
 names_a_blob(struct src *s, const struct json_value *manifests)
 {
@@ -811,7 +871,9 @@ names_a_blob(struct src *s, const struct json_value *manifests)
 	for (size_t i = 0; i < json_len(manifests); i++) {
 		if (desc_parse(s, json_at(manifests, i), "index", &d) < 0)
 			continue;
-		int r = desc_blob(s, &d, &b);
+		char *rel = blob_path(d.digest);
+		int r = rel ? blob_find(s, rel, &b) : -1;
+		free(rel);
 		free(b.file);
 		if (r > 0)
 			return 1;

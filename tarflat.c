@@ -1928,6 +1928,8 @@ add_path(const char *arg)
 	opt_paths[nopt_paths++] = p;
 }
 
+#define STDIN_MARK '\x01'
+
 int
 main(int argc, char **argv)
 {
@@ -1943,6 +1945,13 @@ main(int argc, char **argv)
 	const char *output = NULL;
 	int c, stdin_used = 0;
 
+	/*
+	 * "-:TAG" and "-@DIGEST" are standard input with a selection, not
+	 * options: hide their dash from getopt, which may reorder argv.
+	 */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (argv[i][0] == '-' && (argv[i][1] == ':' || argv[i][1] == '@'))
+			argv[i][0] = STDIN_MARK;
 	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
 	while ((c = getopt_long(argc, argv, ":ho:tv", longopts, NULL)) != -1) {
 		switch (c) {
@@ -1998,6 +2007,8 @@ main(int argc, char **argv)
 		die_oom();
 	for (size_t i = 0; i < ninputs; i++) {
 		struct input *in = &inputs[i];
+		if (argv[optind + (int)i][0] == STDIN_MARK)
+			argv[optind + (int)i][0] = '-';
 		if (parse_input(argv[optind + (int)i], in) < 0)
 			return usage_error("a digest is sha256:HEX or sha512:HEX: ", in->arg);
 		if (strcmp(in->path, "-") == 0 && stdin_used++) {
