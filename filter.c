@@ -56,6 +56,37 @@ msgf(char *msg, size_t len, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * PROG's path on PATH (default "/usr/bin:/bin") into BUF, or -1: looked
+ * up here rather than left to posix_spawnp, which cannot always tell a
+ * missing program from one that failed (under valgrind, or where it is
+ * fork and exec, the child just exits 127).
+ */
+static int
+find_program(const char *prog, char *buf, size_t len)
+{
+	const char *path = getenv("PATH");
+
+	if (!path || !*path)
+		path = "/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		if (n == 0)
+			snprintf(buf, len, "./%s", prog);       /* an empty entry is "." */
+		else
+			snprintf(buf, len, "%.*s/%s", (int)n, p, prog);
+		if (access(buf, X_OK) == 0)
+			return 0;
+		p += n + (colon != NULL);
+		if (colon && !*p && access(prog, X_OK) == 0) {
+			snprintf(buf, len, "./%s", prog);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* A temporary file in $TMPDIR, unlinked. */
 static int
 temp_file(void)
@@ -115,10 +146,15 @@ filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn 
 	char *argv[] = { (char *)prog, (char *)"-dc", NULL };
 	posix_spawn_file_actions_t fa;
 	sigset_t pipe_set, old;
-	int p[2], out = temp_file(), status, err = 0, rc = -1;
+	char path[4096];
+	int p[2], out, status, err = 0, rc = -1;
 	pid_t pid;
 
-	if (out < 0)
+	if (find_program(prog, path, sizeof(path)) < 0)
+		return msgf(msg, msglen, "%s-compressed layer, and no %s on PATH: "
+			    "install it (apt-get install %s)", prog, prog,
+			    strcmp(prog, "xz") == 0 ? "xz-utils" : prog);
+	if ((out = temp_file()) < 0)
 		return msgf(msg, msglen, "temporary file for %s -dc: %s", prog, strerror(errno));
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		close(out);
@@ -127,18 +163,13 @@ filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out, 1);
-	err = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	err = posix_spawn(&pid, path, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[0]);
 	if (err) {
 		close(p[1]);
 		close(out);
-		if (err == ENOENT)
-			return msgf(msg, msglen, "%s-compressed layer, and no %s on PATH: "
-				    "install it (apt-get install %s)", prog, prog,
-				    strcmp(prog, "xz") == 0 ? "xz-utils" : prog);
-		errno = err;
-		return msgf(msg, msglen, "cannot run %s: %s", prog, strerror(err));
+		return msgf(msg, msglen, "cannot run %s: %s", path, strerror(err));
 	}
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);

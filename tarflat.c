@@ -29,6 +29,7 @@
 #define VERSION "1.0"
 #define MAX_HOPS 40             /* symlinks followed in one lookup, as Linux */
 #define COPY_BUF (256 * 1024)
+#define MAX_FILTERS 4           /* compressions inside compressions undone */
 
 /* One indexed member of one layer. */
 struct ent {
@@ -919,7 +920,8 @@ spool(struct layer *ly)
  * A layer compressed with zstd, xz or bzip2 is decompressed by that program
  * into a temporary file, which is then the layer (its stored bytes going
  * to the digest on the way). A valid tar header or gzip's magic first
- * means there is nothing to do.
+ * means there is nothing to do. Returns 1 when it ran a program, 0 when
+ * there was nothing to do, -1 on error.
  */
 static int
 maybe_filter(struct layer *ly)
@@ -935,7 +937,9 @@ maybe_filter(struct layer *ly)
 	if (tar_is_header(b, (size_t)n) || (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) ||
 	    !(prog = filter_for(b, (size_t)n)))
 		return 0;
-	int fd = filter_run(prog, ly->fd, ly->off, ly->len, feed_filter, ly, msg, sizeof(msg));
+	/* the digest is of what the image stores: the outermost stream */
+	int fd = filter_run(prog, ly->fd, ly->off, ly->len, ly->filtered ? NULL : feed_filter,
+			    ly, msg, sizeof(msg));
 	if (fd < 0) {
 		ly->err.file = ly->name;
 		ly->err.off = 0;
@@ -949,7 +953,7 @@ maybe_filter(struct layer *ly)
 	ly->off = 0;
 	ly->len = UINT64_MAX;
 	ly->filtered = 1;
-	return 0;
+	return 1;
 }
 
 /*
@@ -979,8 +983,10 @@ open_layer(struct layer *ly)
 	if ((ly->digest && image_hash_init(&ly->hraw, ly->digest) < 0) ||
 	    (ly->diff_id && image_hash_init(&ly->htar, ly->diff_id) < 0))
 		return fail_sys(ly, "bad digest");     /* image.c checked them */
-	if (maybe_filter(ly) < 0)
-		return -1;
+	/* a compression inside another (xz of a zstd stream) is undone too */
+	for (int depth = 0, r = 1; r > 0 && depth < MAX_FILTERS; depth++)
+		if ((r = maybe_filter(ly)) < 0)
+			return -1;
 	struct tar_err te = { 0, "" };
 	ly->in = tar_in_open_range(ly->fd, ly->off, ly->len, tar_warn, ly, &te);
 	if (!ly->in)

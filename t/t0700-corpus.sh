@@ -1,8 +1,10 @@
 #!/bin/bash
-# Corpus conformance (issue 3): every plain or gzip file of ../shared/corpus,
-# flattened as a one-layer image, gives what its own project expects, after
-# tarflat's rules; files their project calls invalid are rejected with no
-# output; compressions tarflat does not read are refused by name.
+# Corpus conformance (issue 3): every file of ../shared/corpus, flattened as
+# a one-layer image (--layers: an image archive is read as the tar it is;
+# zstd, xz and bzip2 through their programs), gives what its own project
+# expects, after tarflat's rules; files their project calls invalid are
+# rejected with no output; compressions tarflat does not read are refused
+# by name. t0710 reads the corpus's image archives as images.
 #
 # t/corpus_check.py does the work: it tells the format from the content,
 # lists each file with an independent reader (Python tarfile; GNU tar or
