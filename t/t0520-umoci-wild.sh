@@ -12,7 +12,7 @@
 #     current time (implicit parents, directories whose children it made or
 #     removed), which is not compared (the count is reported);
 #   - umoci refuses the stack: tarflat must refuse it too (exit 1, nothing on
-#     stdout), except where umoci failed on a hardlink whose target the same
+#     stdout), and not at an entry before the one umoci failed on, except where umoci failed on a hardlink whose target the same
 #     layer writes later (tarflat.1 rule 4: umoci refuses it, tarflat binds it; the
 #     generator avoids these, but its loose record of what exists cannot
 #     always tell): then tarflat must accept the stack (counted as "late").
@@ -56,7 +56,13 @@ one() {
 			_hl=$(sed -n 's/.*unpack entry: \(.*\): link: no such file or directory$/\1/p' \
 				"$T/w$_s/err" | head -n 1)
 			if [ $_trc -eq 1 ] && [ ! -s "$T/o$_s" ]; then
-				_rc=refused
+				# and not at an entry umoci went past
+				if python3 -S "$TDIR/wildstack.py" --blame "$T/s$_s" "$T/w$_s/err" "$T/e$_s"; then
+					_rc=refused
+				else
+					sed 's/^/  tarflat: /' "$T/e$_s"
+					_rc=failed
+				fi
 			elif [ $_trc -eq 0 ] && [ -n "$_hl" ] &&
 				python3 -S "$TDIR/wildstack.py" --late-link "$T/s$_s/stack.json" "$_hl"; then
 				echo "umoci refused the hardlink $_hl, whose target comes later in its layer"

@@ -4,6 +4,7 @@
 usage: wildstack.py --seed N OUTDIR
        wildstack.py --replay STACK.json OUTDIR
        wildstack.py --late-link STACK.json NAME
+       wildstack.py --blame OUTDIR UMOCI_ERR TARFLAT_ERR
 
 Writes 2-6 layers OUTDIR/lN.tar or OUTDIR/lN.tar.gz (plain or gzip, some
 gzip ones in two members), each in a Python tarfile format (pax, gnu or
@@ -15,7 +16,9 @@ the layer paths, oldest first, one a line.  The same seed always gives the
 same bytes.  --late-link exits 0 if the hardlink NAME (on which umoci
 failed) has its target written later in the same layer: the case umoci
 0.4.7 refuses and tarflat binds (tarflat.1 rule 4 and "Where tarflat
-departs from umoci").
+departs from umoci").  --blame, for a stack both refused, exits 1 if
+tarflat refused an entry that umoci went past (umoci failed on a later
+one): a refusal in common can hide a divergence.
 
 This generator was written apart from tarflat's resolver and from
 t/genstack.py, on purpose: it keeps no model of the tree and does not stay
@@ -896,9 +899,44 @@ def late_link(path, name):
         for i, m in enumerate(ms):
             if m["type"] == "h" and norm(m["name"]) == norm(name):
                 t = norm(m["linkname"])
+                if under(t, norm(name)):
+                    continue    # a link to itself or below: not that case
                 if any(norm(x["name"]) == t for x in ms[i + 1:] if x["type"] not in "wo"):
                     return True
     return False
+
+
+def blame(outdir, umoci_err, tarflat_err):
+    """When both refused the stack in outdir: None if tarflat's refusal is
+    not earlier than umoci's, else a line saying which entry tarflat
+    refused that umoci went past.  umoci names the entry it failed on
+    ('unpack entry: NAME: ...'), tarflat the layer and the offset of its
+    header ('FILE: offset N: NAME: ...'); a name umoci gives that the stack
+    holds more than once counts at each place."""
+    import glob, re
+    um = re.search(r"unpack entry: (.*?): ", umoci_err)
+    tm = re.search(r"/l(\d+)\.tar(?:\.gz)?: offset (\d+): (.*?): (.*)", tarflat_err)
+    if not um or not tm:
+        return None
+    layers = load(os.path.join(outdir, "stack.json"))
+    places = [(k, i) for k, l in enumerate(layers, 1) for i, m in enumerate(l["members"])
+              if norm(m["name"]) == norm(um.group(1))]
+    k, off = int(tm.group(1)), int(tm.group(2))
+    path = glob.glob(os.path.join(outdir, "l%d.tar*" % k))
+    if not places or not path:
+        return None
+    with open(path[0], "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    at = None
+    for i, ti in enumerate(tarfile.open(fileobj=io.BytesIO(raw))):
+        if ti.offset <= off < ti.offset_data:
+            at = i
+    if at is None or not all(p > (k, at) for p in places):
+        return None
+    return ("tarflat refused member %d of layer %d (%s: %s), which umoci took; umoci "
+            "failed later, on %s" % (at + 1, k, tm.group(3), tm.group(4), um.group(1)))
 
 
 def main():
@@ -909,10 +947,19 @@ def main():
     g.add_argument("--late-link", nargs=2, metavar=("STACK.json", "NAME"),
                    help="exit 0 if a hardlink NAME of the stack has its target"
                    " written later in its layer, 1 if not")
+    g.add_argument("--blame", nargs=3, metavar=("OUTDIR", "UMOCI_ERR", "TARFLAT_ERR"),
+                   help="exit 1 (and say why) if tarflat refused the stack in"
+                   " OUTDIR at an entry before the one umoci failed on")
     ap.add_argument("outdir", nargs="?")
     a = ap.parse_args()
     if a.late_link:
         sys.exit(0 if late_link(*a.late_link) else 1)
+    if a.blame:
+        with open(a.blame[1]) as u, open(a.blame[2]) as t:
+            why = blame(a.blame[0], u.read(), t.read())
+        if why:
+            print(why)
+        sys.exit(1 if why else 0)
     if not a.outdir:
         ap.error("OUTDIR is required")
     if a.replay:
