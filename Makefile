@@ -10,7 +10,7 @@ WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 LDLIBS = -lz -pthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-OBJ = tarflat.o tar.o hlmap.o image.o json.o sha2.o filter.o
+OBJ = tarflat.o tar.o gz.o hlmap.o image.o json.o sha2.o filter.o
 
 all: tarflat fuzz-stubs
 
@@ -21,7 +21,8 @@ tarflat: $(OBJ)
 	$(CC) $(WARN) $(CFLAGS) -c $<
 
 tarflat.o: tarflat.c tar.h hlmap.h image.h sha2.h filter.h
-tar.o: tar.c tar.h hlmap.h
+tar.o: tar.c tar.h gz.h hlmap.h
+gz.o: gz.c gz.h
 hlmap.o: hlmap.c hlmap.h
 image.o: image.c image.h json.h sha2.h
 json.o: json.c json.h
@@ -36,8 +37,8 @@ demo: tarflat
 	sh t/demo.sh
 
 # Test-only programs: the tar reader on its own, the hash map on its own.
-t/tarlist: t/tarlist.c tar.c tar.h hlmap.c hlmap.h
-	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/tarlist.c tar.c hlmap.c $(LDLIBS)
+t/tarlist: t/tarlist.c tar.c tar.h gz.c gz.h hlmap.c hlmap.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/tarlist.c tar.c gz.c hlmap.c $(LDLIBS)
 
 t/hltest: t/hltest.c hlmap.c hlmap.h
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/hltest.c hlmap.c
@@ -50,7 +51,7 @@ t/jsontest: t/jsontest.c json.c json.h
 
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
-SRC = tarflat.c tar.c hlmap.c image.c json.c sha2.c filter.c
+SRC = tarflat.c tar.c gz.c hlmap.c image.c json.c sha2.c filter.c
 asan: t/hltest
 	rm -rf .asan && mkdir .asan
 	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat $(SRC) $(LDLIBS)
@@ -92,11 +93,11 @@ FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
 # The sources each target is built from, besides t/fuzz/NAME.c.
-FUZZ_SRC_fuzz_header = tar.c hlmap.c
-FUZZ_SRC_fuzz_gzip = tar.c hlmap.c
-FUZZ_SRC_fuzz_flatten = tar.c hlmap.c image.c json.c sha2.c filter.c
+FUZZ_SRC_fuzz_header = tar.c gz.c hlmap.c
+FUZZ_SRC_fuzz_gzip = tar.c gz.c hlmap.c
+FUZZ_SRC_fuzz_flatten = tar.c gz.c hlmap.c image.c json.c sha2.c filter.c
 FUZZ_SRC_fuzz_image = image.c json.c sha2.c
-FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h hlmap.c hlmap.h tarflat.c image.c image.h \
+FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h gz.c gz.h hlmap.c hlmap.h tarflat.c image.c image.h \
 	json.c json.h sha2.c sha2.h filter.c filter.h
 
 fuzz-stubs: $(FUZZ_STUBS)

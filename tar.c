@@ -3,10 +3,12 @@
  *
  * Reading is split in two: tar_next walks a layer once, header by header,
  * folding extension headers (pax x/X/g, GNU L/K, old GNU sparse, Solaris A)
- * into one struct tar_entry and skipping content; tar_read_content later
- * fetches any entry's bytes by offset. For gzip layers tar_next records
- * zran-style access points (see zlib's examples/zran.c) so that the later
- * reads can restart inflate near the bytes they want.
+ * into one struct tar_entry and skipping content; tar_read_content and
+ * tar cursors later fetch any entry's bytes by offset. A gzip layer is
+ * gz.c's business: tar_next reads it through gz_scan, which records the
+ * access points that let the cursors restart inflate near the bytes they
+ * want. This file keeps the tar format: headers, pax, sparse maps, the
+ * writer, and the layer's bytes (a range of a file, and the feed).
  *
  * Nothing here prints or exits: failures fill a struct tar_err.
  *
@@ -44,15 +46,13 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "gz.h"
 #include "hlmap.h"
 #include "tar.h"
 
 #define TAR_PAD(x)  ((TAR_BLOCK - ((x) % TAR_BLOCK)) % TAR_BLOCK)
-#define ZCHUNK      (256u * 1024)   /* compressed bytes read at once */
-#define ZOUT        (256u * 1024)   /* inflate output buffer */
-#define WINSIZE     32768u          /* deflate window */
+#define GAPCHUNK    (256u * 1024)   /* bytes fed at once past what tar_next reads */
 #define OUTCAP      (256u * 1024)   /* tar_out buffer */
 #define SPARSE_MAX  (1u << 24)      /* data regions of one sparse file */
 
@@ -594,15 +594,6 @@ static int pax_dedupe(const struct pax_rec *const *v, size_t n, unsigned char *k
 /* ------------------------------------------------------------------ */
 /* The reader                                                           */
 
-/* A place in a gzip file where inflate can restart (zran.c). */
-struct access_point {
-	uint64_t out;           /* offset in the uncompressed stream */
-	uint64_t in;            /* compressed offset of the first whole byte */
-	int bits;               /* bits (0..7) of the byte before IN to use */
-	unsigned wlen;          /* bytes in WINDOW */
-	unsigned char *window;  /* NULL: a gzip member starts at IN */
-};
-
 /*
  * The global records carried verbatim, serialised once for all the members
  * that follow until the next g header (tar_entry.gpax points into it).
@@ -611,21 +602,6 @@ struct gsnap {
 	struct gsnap *next;
 	size_t len;
 	char recs[];
-};
-
-/* An inflate stream fed from the file by pread. */
-struct zsrc {
-	z_stream zs;
-	unsigned char *ibuf;    /* ZCHUNK bytes */
-	uint64_t next;          /* file offset after the loaded input */
-	int live;               /* inflateInit2 done */
-};
-
-/* Where a gzip member's CRC32 and ISIZE lie and what they said; read again
- * by tar_in_unchanged to catch a layer rewritten in place. */
-struct gz_trailer {
-	uint64_t off;
-	uint32_t crc, isize;
 };
 
 enum { ST_READING, ST_DONE, ST_FAILED };
@@ -645,7 +621,7 @@ struct tar_in {
 	tar_feed_fn *feed_raw, *feed_tar;
 	void *feed_ctx;
 	uint64_t fed;           /* layer bytes [0, fed) went to feed_raw */
-	unsigned char *gapbuf;  /* ZCHUNK bytes for what indexing skips */
+	unsigned char *gapbuf;  /* GAPCHUNK bytes for what indexing skips */
 
 	/* tar_next */
 	int state;
@@ -666,24 +642,20 @@ struct tar_in {
 	int snap_valid;         /* snaps and gpi hold the current globals */
 	uint64_t gkept;         /* bytes of global records handed out */
 
-	/* gzip, read once by tar_next */
-	struct zsrc ix;
-	unsigned char *ix_out;  /* ZOUT bytes */
+	/* gzip: the index gz_scan builds while tar_next reads, and the
+	 * piece of output it returned last */
+	struct gz *gz;
+	const unsigned char *ix_out;
 	size_t ix_opos, ix_olen;
-	uint64_t ix_total;      /* bytes inflated so far */
-	uint64_t last_ap;       /* ix_total at the last access point */
-	int ix_eof;
-	struct access_point *ap;
-	size_t nap, capap;
-	struct gz_trailer *trailers;    /* one per gzip member read */
-	size_t ntrailers, captrailers;
 
-	/* gzip, the forward cursor of tar_read_content */
-	struct zsrc cur;
-	unsigned char *cur_out; /* ZOUT bytes */
-	uint64_t cur_base;      /* offset of cur_out[0] */
-	size_t cur_len;
-	int cur_raw, cur_eof, cur_valid;
+	struct tar_cursor *cur; /* tar_read_content's */
+};
+
+/* tar_read_content's reader: only reads IN and the entries it is given;
+ * what it changes is its own. */
+struct tar_cursor {
+	const struct tar_in *in;
+	struct gz_cursor *gz;   /* NULL for a plain layer */
 
 	/* sparse lookups: where the last read of a sparse entry ended */
 	const struct tar_span *sp_map;
@@ -713,10 +685,10 @@ static ssize_t in_pread(const struct tar_in *in, void *buf, size_t n, uint64_t o
  * indexing skipped (a plain layer's content) is read after all. */
 static int feed_gap(struct tar_in *in, uint64_t off)
 {
-	if (!in->gapbuf && !(in->gapbuf = malloc(ZCHUNK)))
+	if (!in->gapbuf && !(in->gapbuf = malloc(GAPCHUNK)))
 		return -1;
 	while (in->fed < off) {
-		ssize_t r = in_pread(in, in->gapbuf, min_size(ZCHUNK, off - in->fed), in->fed);
+		ssize_t r = in_pread(in, in->gapbuf, min_size(GAPCHUNK, off - in->fed), in->fed);
 		if (r <= 0) {
 			if (r == 0)
 				errno = EIO;    /* shorter than at open */
@@ -743,227 +715,43 @@ static ssize_t ix_pread(struct tar_in *in, void *buf, size_t n, uint64_t off)
 	return r;
 }
 
-/* --- inflate input plumbing --- */
+/* --- a gzip layer, through gz.c --- */
 
-static int zsrc_init(struct zsrc *s, int window_bits)
+/* gz.c's three callbacks, with the reader as their context. */
+static ssize_t gz_scan_read(void *ctx, void *buf, size_t n, uint64_t off)
 {
-	memset(&s->zs, 0, sizeof s->zs);
-	if (!s->ibuf && !(s->ibuf = malloc(ZCHUNK)))
-		return -1;
-	if (inflateInit2(&s->zs, window_bits) != Z_OK)
-		return -1;
-	s->live = 1;
-	return 0;
+	return ix_pread(ctx, buf, n, off);
 }
 
-static void zsrc_free(struct zsrc *s)
+static ssize_t gz_pread(void *ctx, void *buf, size_t n, uint64_t off)
 {
-	if (s->live)
-		inflateEnd(&s->zs);
-	free(s->ibuf);
-	memset(s, 0, sizeof *s);
+	return in_pread(ctx, buf, n, off);
 }
 
-static uint64_t zsrc_pos(const struct zsrc *s)
+static void gz_warn(void *ctx, uint64_t off, const char *msg)
 {
-	return s->next - s->zs.avail_in;
+	warnf(ctx, off, msg);
 }
 
-static void zsrc_seek(struct zsrc *s, uint64_t off)
+/* Passes a gz.c failure on; returns -1. */
+static int gz_failed(struct tar_err *err, const struct gz_err *ge)
 {
-	s->next = off;
-	s->zs.avail_in = 0;
-	s->zs.next_in = s->ibuf;
+	return fail(err, ge->off, "%s", ge->msg);
 }
 
-static ssize_t ix_pread(struct tar_in *in, void *buf, size_t n, uint64_t off);
-static ssize_t in_pread(const struct tar_in *in, void *buf, size_t n, uint64_t off);
-
-/* Makes at least N (<= ZCHUNK) input bytes available if the layer has
- * them. Returns the bytes available, or -1 with errno set. */
-static ssize_t zsrc_peek(struct tar_in *in, struct zsrc *s, size_t n)
+/* The next piece of the inflated layer into ix_out, for feed_tar too.
+ * Returns 1 with output, 0 at the end of the gzip stream, -1 on error. */
+static int ix_fill(struct tar_in *in, struct tar_err *err)
 {
-	if (s->zs.avail_in >= n)
-		return (ssize_t)s->zs.avail_in;
-	if (s->zs.avail_in > 0 && s->zs.next_in != s->ibuf)
-		memmove(s->ibuf, s->zs.next_in, s->zs.avail_in);
-	s->zs.next_in = s->ibuf;
-	unsigned char *p = s->ibuf + s->zs.avail_in;
-	size_t want = ZCHUNK - s->zs.avail_in;
-	ssize_t r = s == &in->ix ? ix_pread(in, p, want, s->next)
-				 : in_pread(in, p, want, s->next);
-	if (r < 0)
-		return -1;
-	s->next += (uint64_t)r;
-	s->zs.avail_in += (uInt)r;
-	return (ssize_t)s->zs.avail_in;
-}
-
-/* Moves past a raw member's 8-byte trailer (CRC32, ISIZE). */
-static void zsrc_skip(struct zsrc *s, size_t n)
-{
-	if (s->zs.avail_in >= n) {
-		s->zs.next_in += n;
-		s->zs.avail_in -= (uInt)n;
-	} else {
-		zsrc_seek(s, zsrc_pos(s) + n);
-	}
-}
-
-static int add_point(struct tar_in *in, uint64_t out, uint64_t inpos, int bits,
-		     const unsigned char *window, unsigned wlen)
-{
-	if (in->nap == in->capap) {
-		size_t cap = in->capap ? 2 * in->capap : 16;
-		struct access_point *v = realloc(in->ap, cap * sizeof *v);
-		if (!v)
-			return -1;
-		in->ap = v;
-		in->capap = cap;
-	}
-	struct access_point *p = &in->ap[in->nap];
-	*p = (struct access_point){ out, inpos, bits, 0, NULL };
-	if (window) {
-		/* never NULL for a window point, even when empty */
-		if (!(p->window = malloc(wlen ? wlen : 1)))
-			return -1;
-		memcpy(p->window, window, wlen);
-		p->wlen = wlen;
-	}
-	in->nap++;
-	in->last_ap = out;
-	return 0;
-}
-
-/* At a deflate block boundary in the indexing stream: remember it. */
-static int add_window_point(struct tar_in *in)
-{
-	unsigned char window[WINSIZE];
-	uInt wlen = WINSIZE;
-
-	if (inflateGetDictionary(&in->ix.zs, window, &wlen) != Z_OK)
-		return -1;
-	return add_point(in, in->ix_total, zsrc_pos(&in->ix),
-			 in->ix.zs.data_type & 7, window, wlen);
-}
-
-/* After the last gzip member: only zero bytes may follow. */
-static int check_trailing(struct tar_in *in, struct tar_err *err)
-{
-	struct zsrc *s = &in->ix;
-
-	for (;;) {
-		ssize_t n = zsrc_peek(in, s, 1);
-		if (n < 0)
-			return fail(err, in->ix_total, "read error: %s", strerror(errno));
-		if (n == 0)
-			return 0;
-		if (!block_is_zero(s->zs.next_in, (size_t)n)) {
-			warnf(in, in->ix_total, "trailing garbage after gzip stream ignored");
-			return 0;
-		}
-		zsrc_skip(s, (size_t)n);
-	}
-}
-
-/*
- * Records where a member's trailer lies. Past MAX_TRAILERS members (a
- * hostile stream of millions of empty members) only the newest replaces
- * the last slot: the check then covers the first members and the last.
- */
-#define MAX_TRAILERS 4096
-
-static int add_trailer(struct tar_in *in)
-{
-	struct zsrc *s = &in->ix;
-
-	if (in->ntrailers == MAX_TRAILERS)
-		in->ntrailers--;
-	if (in->ntrailers == in->captrailers) {
-		size_t cap = in->captrailers ? 2 * in->captrailers : 16;
-		struct gz_trailer *v = realloc(in->trailers, cap * sizeof *v);
-		if (!v)
-			return -1;
-		in->trailers = v;
-		in->captrailers = cap;
-	}
-	/* inflate in gzip mode has just checked these 8 bytes */
-	in->trailers[in->ntrailers++] = (struct gz_trailer){
-		zsrc_pos(s) - 8, (uint32_t)s->zs.adler, (uint32_t)s->zs.total_out
-	};
-	return 0;
-}
-
-/* Z_STREAM_END on the indexing stream: start the next member or stop. */
-static int ix_member_end(struct tar_in *in, struct tar_err *err)
-{
-	struct zsrc *s = &in->ix;
-
-	if (add_trailer(in) < 0)
-		return fail(err, in->ix_total, "out of memory");
-	ssize_t n = zsrc_peek(in, s, 2);
-
-	if (n < 0)
-		return fail(err, in->ix_total, "read error: %s", strerror(errno));
-	if (n >= 2 && s->zs.next_in[0] == 0x1f && s->zs.next_in[1] == 0x8b) {
-		/* A member start is an access point without a window, at the
-		 * same spacing as the others: empty members make none. */
-		if (inflateReset(&s->zs) != Z_OK ||
-		    (in->ix_total - in->last_ap >= TAR_SPAN &&
-		     add_point(in, in->ix_total, zsrc_pos(s), 0, NULL, 0) < 0))
-			return fail(err, in->ix_total, "out of memory");
-		return 0;
-	}
-	in->ix_eof = 1;
-	return check_trailing(in, err);
-}
-
-/*
- * Inflates more of the layer into ix_out. Past TAR_SPAN bytes since the
- * last access point it inflates with Z_BLOCK so that it stops at the next
- * block boundary and records one there. Returns 1 with output, 0 at the
- * end of the gzip stream, -1 on error.
- */
-static int gz_fill(struct tar_in *in, struct tar_err *err)
-{
-	struct zsrc *s = &in->ix;
+	struct gz_err ge;
 
 	in->ix_opos = in->ix_olen = 0;
-	while (in->ix_olen == 0) {
-		if (in->ix_eof)
-			return 0;
-		if (s->zs.avail_in == 0) {
-			ssize_t n = zsrc_peek(in, s, 1);
-			if (n < 0)
-				return fail(err, in->ix_total, "read error: %s",
-					    strerror(errno));
-			if (n == 0)
-				return fail(err, in->ix_total, "truncated gzip stream");
-		}
-		int flush = in->ix_total - in->last_ap >= TAR_SPAN ? Z_BLOCK : Z_NO_FLUSH;
-		uInt avail_in = s->zs.avail_in;
-		s->zs.next_out = in->ix_out;
-		s->zs.avail_out = ZOUT;
-		int ret = inflate(&s->zs, flush);
-		size_t got = ZOUT - s->zs.avail_out;
-		in->ix_olen = got;
-		in->ix_total += got;
-		if (in->feed_tar && got)
-			in->feed_tar(in->feed_ctx, in->ix_out, got);
-		if (ret == Z_NEED_DICT || ret == Z_DATA_ERROR)
-			return fail(err, in->ix_total, "corrupt gzip data: %s",
-				    s->zs.msg ? s->zs.msg : "bad data");
-		if (ret == Z_MEM_ERROR)
-			return fail(err, in->ix_total, "out of memory");
-		if (ret == Z_BUF_ERROR && got == 0 && s->zs.avail_in == avail_in)
-			return fail(err, in->ix_total, "corrupt gzip data: no progress");
-		if (flush == Z_BLOCK && ret == Z_OK && (s->zs.data_type & 128) &&
-		    !(s->zs.data_type & 64) && add_window_point(in) < 0)
-			return fail(err, in->ix_total, "out of memory");
-		if (ret == Z_STREAM_END && ix_member_end(in, err) < 0)
-			return -1;
-	}
-	return 1;
+	int r = gz_scan(in->gz, &in->ix_out, &in->ix_olen, &ge);
+	if (r < 0)
+		return gz_failed(err, &ge);
+	if (r > 0 && in->feed_tar)
+		in->feed_tar(in->feed_ctx, in->ix_out, in->ix_olen);
+	return r;
 }
 
 /* --- the stream tar_next reads, plain or gzip --- */
@@ -983,7 +771,7 @@ static ssize_t src_read(struct tar_in *in, void *buf, size_t n, struct tar_err *
 	}
 	while (done < n) {
 		if (in->ix_opos == in->ix_olen) {
-			int r = gz_fill(in, err);
+			int r = ix_fill(in, err);
 			if (r < 0)
 				return -1;
 			if (r == 0)
@@ -1011,7 +799,7 @@ static int src_skip(struct tar_in *in, uint64_t n, struct tar_err *err)
 	}
 	while (n > 0) {
 		if (in->ix_opos == in->ix_olen) {
-			int r = gz_fill(in, err);
+			int r = ix_fill(in, err);
 			if (r < 0)
 				return -1;
 			if (r == 0)
@@ -1035,11 +823,11 @@ static ssize_t src_block(struct tar_in *in, unsigned char *blk, struct tar_err *
 
 static int gzip_open(struct tar_in *in, struct tar_err *err)
 {
-	if (zsrc_init(&in->ix, 31) < 0 || !(in->ix_out = malloc(ZOUT)))
-		return fail(err, 0, "out of memory");
-	zsrc_seek(&in->ix, 0);
-	if (add_point(in, 0, 0, 0, NULL, 0) < 0)
-		return fail(err, 0, "out of memory");
+	const struct gz_src src = { gz_scan_read, gz_pread, gz_warn, in };
+	struct gz_err ge;
+
+	if (!(in->gz = gz_open(&src, TAR_SPAN, &ge)))
+		return gz_failed(err, &ge);
 	return 0;
 }
 
@@ -1133,12 +921,6 @@ void tar_in_feed(struct tar_in *in, tar_feed_fn *raw, tar_feed_fn *tar, void *ct
 	in->feed_ctx = ctx;
 }
 
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /*
  * Size and mtime as at open; for gzip also every member trailer (CRC32 and
  * length) read so far, so that a layer rewritten in place with the same
@@ -1147,34 +929,23 @@ static uint32_t get_le32(const unsigned char *p)
 int tar_in_unchanged(const struct tar_in *in)
 {
 	struct stat st;
-	unsigned char t[8];
 
 	if (fstat(in->fd, &st) < 0)
 		return 0;
 	if (st.st_size != in->size0 || st.st_mtim.tv_sec != in->mtim0.tv_sec ||
 	    st.st_mtim.tv_nsec != in->mtim0.tv_nsec)
 		return 0;
-	for (size_t i = 0; i < in->ntrailers; i++) {
-		const struct gz_trailer *g = &in->trailers[i];
-		if (in_pread(in, t, sizeof t, g->off) != (ssize_t)sizeof t ||
-		    get_le32(t) != g->crc || get_le32(t + 4) != g->isize)
-			return 0;
-	}
-	return 1;
+	return !in->gz || gz_unchanged(in->gz);
 }
+
+static void tar_cursor_free(struct tar_cursor *c);
 
 void tar_in_close(struct tar_in *in)
 {
 	if (!in)
 		return;
-	zsrc_free(&in->ix);
-	zsrc_free(&in->cur);
-	free(in->ix_out);
-	free(in->cur_out);
-	for (size_t i = 0; i < in->nap; i++)
-		free(in->ap[i].window);
-	free(in->ap);
-	free(in->trailers);
+	tar_cursor_free(in->cur);
+	gz_close(in->gz);
 	free(in->gapbuf);
 	pax_list_free(&in->globals);
 	hl_free(in->gmap);
@@ -2094,7 +1865,7 @@ static int finish(struct tar_in *in, struct member *m, uint64_t zero_off,
 		warnf(in, zero_off, "lone zero block; ignoring the rest of the archive");
 	while (in->gzip) {
 		in->pos += in->ix_olen - in->ix_opos;
-		int f = gz_fill(in, err);
+		int f = ix_fill(in, err);
 		if (f < 0)
 			return -1;
 		if (f == 0)
@@ -2211,152 +1982,37 @@ int tar_next(struct tar_in *in, struct tar_entry *e, struct tar_err *err)
 /* ------------------------------------------------------------------ */
 /* Reading content                                                      */
 
-/* The last access point at or before OFF (the first is at 0). */
-static const struct access_point *find_point(const struct tar_in *in, uint64_t off)
+static struct tar_cursor *tar_cursor_new(struct tar_in *in)
 {
-	size_t lo = 0, hi = in->nap;
+	struct tar_cursor *c = calloc(1, sizeof *c);
 
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (in->ap[mid].out <= off)
-			lo = mid;
-		else
-			hi = mid;
+	if (!c)
+		return NULL;
+	c->in = in;
+	if (in->gzip && !(c->gz = gz_cursor_new(in->gz))) {
+		free(c);
+		return NULL;
 	}
-	return &in->ap[lo];
+	return c;
 }
 
-/* Restarts the cursor at access point P (zran.c's way). */
-static int cur_restart(struct tar_in *in, const struct access_point *p,
-		       struct tar_err *err)
+static void tar_cursor_free(struct tar_cursor *c)
 {
-	struct zsrc *s = &in->cur;
-	int wbits = p->window ? -15 : 31;
-
-	in->cur_valid = 0;
-	if (!in->cur_out && !(in->cur_out = malloc(ZOUT)))
-		return fail(err, p->out, "out of memory");
-	if (!s->live ? zsrc_init(s, wbits) < 0 : inflateReset2(&s->zs, wbits) != Z_OK)
-		return fail(err, p->out, "out of memory");
-	zsrc_seek(s, p->in - (p->bits ? 1 : 0));
-	if (p->window) {
-		if (p->bits) {
-			ssize_t n = zsrc_peek(in, s, 1);
-			if (n < 1)
-				return fail(err, p->out, "input changed since it was indexed");
-			int ch = s->zs.next_in[0];
-			zsrc_skip(s, 1);
-			inflatePrime(&s->zs, p->bits, ch >> (8 - p->bits));
-		}
-		if (p->wlen)
-			inflateSetDictionary(&s->zs, p->window, p->wlen);
-	}
-	in->cur_raw = p->window != NULL;
-	in->cur_eof = 0;
-	in->cur_base = p->out;
-	in->cur_len = 0;
-	in->cur_valid = 1;
-	return 0;
-}
-
-/* A member ended under the cursor: go on with the next one, if any. */
-static int cur_member_end(struct tar_in *in, struct tar_err *err)
-{
-	struct zsrc *s = &in->cur;
-
-	if (in->cur_raw)
-		zsrc_skip(s, 8);  /* raw inflate leaves the trailer to us */
-	ssize_t n = zsrc_peek(in, s, 2);
-	if (n < 0)
-		return fail(err, in->cur_base, "read error: %s", strerror(errno));
-	if (n >= 2 && s->zs.next_in[0] == 0x1f && s->zs.next_in[1] == 0x8b) {
-		if (inflateReset2(&s->zs, 31) != Z_OK)
-			return fail(err, in->cur_base, "out of memory");
-		in->cur_raw = 0;
-	} else {
-		in->cur_eof = 1;
-	}
-	return 0;
-}
-
-/* Moves the cursor's window forward: inflates the next ZOUT bytes.
- * Returns 1 with output, 0 at the end of the stream, -1 on error. */
-static int cur_fill(struct tar_in *in, struct tar_err *err)
-{
-	struct zsrc *s = &in->cur;
-
-	in->cur_base += in->cur_len;
-	in->cur_len = 0;
-	while (in->cur_len < ZOUT && !in->cur_eof) {
-		if (s->zs.avail_in == 0) {
-			ssize_t n = zsrc_peek(in, s, 1);
-			if (n < 0)
-				return fail(err, in->cur_base, "read error: %s",
-					    strerror(errno));
-			if (n == 0) {
-				in->cur_eof = 1;
-				break;
-			}
-		}
-		uInt avail_in = s->zs.avail_in;
-		s->zs.next_out = in->cur_out + in->cur_len;
-		s->zs.avail_out = ZOUT - (uInt)in->cur_len;
-		int ret = inflate(&s->zs, Z_NO_FLUSH);
-		size_t got = ZOUT - in->cur_len - s->zs.avail_out;
-		in->cur_len += got;
-		if (ret == Z_STREAM_END) {
-			if (cur_member_end(in, err) < 0)
-				return -1;
-		} else if (ret == Z_NEED_DICT || ret == Z_DATA_ERROR) {
-			return fail(err, in->cur_base + in->cur_len,
-				    "corrupt gzip data: %s", s->zs.msg ? s->zs.msg : "bad data");
-		} else if (ret == Z_MEM_ERROR) {
-			return fail(err, in->cur_base, "out of memory");
-		} else if (ret == Z_BUF_ERROR && got == 0 && s->zs.avail_in == avail_in) {
-			return fail(err, in->cur_base, "corrupt gzip data: no progress");
-		}
-	}
-	return in->cur_len > 0;
-}
-
-/* Copies LEN uncompressed bytes at OFF from a gzip layer. */
-static int gz_read_at(struct tar_in *in, uint64_t off, unsigned char *buf, size_t len,
-		      struct tar_err *err)
-{
-	while (len > 0) {
-		uint64_t end = in->cur_base + in->cur_len;
-		if (in->cur_valid && off >= in->cur_base && off < end) {
-			size_t k = min_size(len, end - off);
-			memcpy(buf, in->cur_out + (off - in->cur_base), k);
-			buf += k;
-			off += k;
-			len -= k;
-			continue;
-		}
-		/* Go forward unless an access point beyond the cursor saves
-		 * at least a span of inflate; backwards always restarts. */
-		const struct access_point *p = find_point(in, off);
-		if (!in->cur_valid || off < in->cur_base ||
-		    (p->out > end && off - end >= TAR_SPAN)) {
-			if (cur_restart(in, p, err) < 0)
-				return -1;
-		}
-		int r = cur_fill(in, err);
-		if (r <= 0) {
-			in->cur_valid = 0;
-			return r < 0 ? -1 : fail(err, off, "input changed since it was indexed");
-		}
-	}
-	return 0;
+	if (!c)
+		return;
+	gz_cursor_free(c->gz);
+	free(c);
 }
 
 /* Copies LEN stored bytes at OFF in the (uncompressed) layer. */
-static int read_stored(struct tar_in *in, uint64_t off, unsigned char *buf, size_t len,
-		       struct tar_err *err)
+static int read_stored(struct tar_cursor *c, uint64_t off, unsigned char *buf,
+		       size_t len, struct tar_err *err)
 {
-	if (in->gzip)
-		return gz_read_at(in, off, buf, len, err);
-	ssize_t r = in_pread(in, buf, len, off);
+	struct gz_err ge;
+
+	if (c->gz)
+		return gz_cursor_read(c->gz, off, buf, len, &ge) < 0 ? gz_failed(err, &ge) : 0;
+	ssize_t r = in_pread(c->in, buf, len, off);
 	if (r < 0)
 		return fail(err, off, "read error: %s", strerror(errno));
 	if ((size_t)r < len)
@@ -2365,18 +2021,18 @@ static int read_stored(struct tar_in *in, uint64_t off, unsigned char *buf, size
 }
 
 /* Reads a sparse entry: data regions from the store, holes as zeros. */
-static int read_sparse(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
+static int read_sparse(struct tar_cursor *c, const struct tar_entry *e, uint64_t pos,
 		       unsigned char *buf, size_t len, struct tar_err *err)
 {
 	size_t i = 0;
 	uint64_t stored = 0;
 
 	/* sequential reads resume where the last one stopped */
-	if (in->sp_map == e->sparse && in->sp_hdr_off == e->hdr_off &&
-	    in->sp_idx < e->nsparse &&
-	    e->sparse[in->sp_idx].off <= pos) {
-		i = in->sp_idx;
-		stored = in->sp_stored;
+	if (c->sp_map == e->sparse && c->sp_hdr_off == e->hdr_off &&
+	    c->sp_idx < e->nsparse &&
+	    e->sparse[c->sp_idx].off <= pos) {
+		i = c->sp_idx;
+		stored = c->sp_stored;
 	}
 	while (len > 0) {
 		while (i < e->nsparse && e->sparse[i].off + e->sparse[i].len <= pos) {
@@ -2390,7 +2046,7 @@ static int read_sparse(struct tar_in *in, const struct tar_entry *e, uint64_t po
 			memset(buf, 0, k);
 		} else {
 			k = min_size(len, sp->off + sp->len - pos);
-			if (read_stored(in, e->data_off + stored + (pos - sp->off),
+			if (read_stored(c, e->data_off + stored + (pos - sp->off),
 					buf, k, err) < 0)
 				return -1;
 		}
@@ -2398,23 +2054,31 @@ static int read_sparse(struct tar_in *in, const struct tar_entry *e, uint64_t po
 		pos += k;
 		len -= k;
 	}
-	in->sp_map = e->sparse;
-	in->sp_hdr_off = e->hdr_off;
-	in->sp_idx = i;
-	in->sp_stored = stored;
+	c->sp_map = e->sparse;
+	c->sp_hdr_off = e->hdr_off;
+	c->sp_idx = i;
+	c->sp_stored = stored;
 	return 0;
 }
 
-int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
-		     void *buf, size_t len, struct tar_err *err)
+static int tar_cursor_read(struct tar_cursor *c, const struct tar_entry *e, uint64_t pos,
+			   void *buf, size_t len, struct tar_err *err)
 {
 	if (pos > e->size || len > e->size - pos)
 		return fail(err, e->hdr_off, "read past the end of the entry");
 	if (len == 0)
 		return 0;
 	if (e->sparse)
-		return read_sparse(in, e, pos, buf, len, err);
-	return read_stored(in, e->data_off + pos, buf, len, err);
+		return read_sparse(c, e, pos, buf, len, err);
+	return read_stored(c, e->data_off + pos, buf, len, err);
+}
+
+int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
+		     void *buf, size_t len, struct tar_err *err)
+{
+	if (!in->cur && !(in->cur = tar_cursor_new(in)))
+		return fail(err, e->hdr_off, "out of memory");
+	return tar_cursor_read(in->cur, e, pos, buf, len, err);
 }
 
 /* ------------------------------------------------------------------ */

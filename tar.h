@@ -1,6 +1,13 @@
 /*
  * tar.h - reading tar and gzip layers, writing one POSIX tar.
  *
+ * Two files implement it. tar.c owns the tar format: the layer's bytes (a
+ * file or a range of one, and the feed), headers, pax records, sparse
+ * maps, the entries and the writer. gz.c (gz.h) owns everything gzip:
+ * inflating the layer once while tar_next reads it, with its members,
+ * trailers, CRC and length checks, the access points, and the inflate
+ * stream that reads content later. Only tar.c calls gz.c.
+ *
  * Nothing here prints or exits: every function returns a status and, on
  * failure, fills a struct tar_err that the caller turns into a message.
  */

@@ -34,10 +34,11 @@ build() { # TARGET SOURCES...
 	$CC $FLAGS -o "$T/$_t" "$FZ/$_t.c" "$FZ/driver.c" "$@" -lz -pthread
 }
 ok "build the tar reader" $CC $FLAGS -c -o tar.o "$TOP/tar.c"
+ok "build the gzip view" $CC $FLAGS -c -o gz.o "$TOP/gz.c"
 ok "build the hash map" $CC $FLAGS -c -o hlmap.o "$TOP/hlmap.c"
-ok "build fuzz_header" build fuzz_header tar.o hlmap.o
-ok "build fuzz_gzip" build fuzz_gzip tar.o hlmap.o
-ok "build fuzz_flatten" build fuzz_flatten tar.o hlmap.o
+ok "build fuzz_header" build fuzz_header tar.o gz.o hlmap.o
+ok "build fuzz_gzip" build fuzz_gzip tar.o gz.o hlmap.o
+ok "build fuzz_flatten" build fuzz_flatten tar.o gz.o hlmap.o
 
 # ---- saved regression inputs -------------------------------------------
 for f in "$FZ"/regress/*; do
