@@ -651,8 +651,10 @@ struct tar_in {
 	struct tar_cursor *cur; /* tar_read_content's */
 };
 
-/* tar_read_content's reader: only reads IN and the entries it is given;
- * what it changes is its own. */
+/*
+ * A reader of content. Only reads IN (and the entries it is given); what
+ * it changes is its own, so that distinct cursors can work at once.
+ */
 struct tar_cursor {
 	const struct tar_in *in;
 	struct gz_cursor *gz;   /* NULL for a plain layer */
@@ -937,8 +939,6 @@ int tar_in_unchanged(const struct tar_in *in)
 		return 0;
 	return !in->gz || gz_unchanged(in->gz);
 }
-
-static void tar_cursor_free(struct tar_cursor *c);
 
 void tar_in_close(struct tar_in *in)
 {
@@ -1982,7 +1982,7 @@ int tar_next(struct tar_in *in, struct tar_entry *e, struct tar_err *err)
 /* ------------------------------------------------------------------ */
 /* Reading content                                                      */
 
-static struct tar_cursor *tar_cursor_new(struct tar_in *in)
+struct tar_cursor *tar_cursor_new(struct tar_in *in)
 {
 	struct tar_cursor *c = calloc(1, sizeof *c);
 
@@ -1996,12 +1996,27 @@ static struct tar_cursor *tar_cursor_new(struct tar_in *in)
 	return c;
 }
 
-static void tar_cursor_free(struct tar_cursor *c)
+void tar_cursor_free(struct tar_cursor *c)
 {
 	if (!c)
 		return;
 	gz_cursor_free(c->gz);
 	free(c);
+}
+
+uint64_t tar_cursor_inflated(const struct tar_cursor *c)
+{
+	return c->gz ? gz_cursor_inflated(c->gz) : 0;
+}
+
+uint64_t tar_in_span_start(const struct tar_in *in, uint64_t stored_off)
+{
+	return in->gzip ? gz_span_start(in->gz, stored_off) : 0;
+}
+
+uint64_t tar_in_span_end(const struct tar_in *in, uint64_t stored_off)
+{
+	return in->gzip ? gz_span_end(in->gz, stored_off) : UINT64_MAX;
 }
 
 /* Copies LEN stored bytes at OFF in the (uncompressed) layer. */
@@ -2061,8 +2076,8 @@ static int read_sparse(struct tar_cursor *c, const struct tar_entry *e, uint64_t
 	return 0;
 }
 
-static int tar_cursor_read(struct tar_cursor *c, const struct tar_entry *e, uint64_t pos,
-			   void *buf, size_t len, struct tar_err *err)
+int tar_cursor_read(struct tar_cursor *c, const struct tar_entry *e, uint64_t pos,
+		    void *buf, size_t len, struct tar_err *err)
 {
 	if (pos > e->size || len > e->size - pos)
 		return fail(err, e->hdr_off, "read past the end of the entry");

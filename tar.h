@@ -3,10 +3,10 @@
  *
  * Two files implement it. tar.c owns the tar format: the layer's bytes (a
  * file or a range of one, and the feed), headers, pax records, sparse
- * maps, the entries and the writer. gz.c (gz.h) owns everything gzip:
- * inflating the layer once while tar_next reads it, with its members,
- * trailers, CRC and length checks, the access points, and the inflate
- * stream that reads content later. Only tar.c calls gz.c.
+ * maps, the entries, the cursors' sparse lookups and the writer. gz.c
+ * (gz.h) owns everything gzip: inflating the layer once while tar_next
+ * reads it, with its members, trailers, CRC and length checks, the access
+ * points, and the inflate streams of the cursors. Only tar.c calls gz.c.
  *
  * Nothing here prints or exits: every function returns a status and, on
  * failure, fills a struct tar_err that the caller turns into a message.
@@ -175,16 +175,64 @@ int tar_next(struct tar_in *in, struct tar_entry *e, struct tar_err *err);
  * after indexing, in any order: plain layers use pread, gzip layers a forward
  * cursor restarted from the nearest access point when it would have to go
  * back or skip more than one span. Returns 0, or -1 with *err filled (a
- * short read means the input changed since it was indexed).
+ * short read means the input changed since it was indexed). It uses the
+ * reader's own cursor (a tar_cursor made on the first call), so calls on
+ * one reader must not overlap; tar cursors may run beside it.
  */
 int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
 		     void *buf, size_t len, struct tar_err *err);
+
+/*
+ * Cursors: content readers for several threads. Once tar_next has returned
+ * 0, a layer's index is read-only and distinct cursors share nothing
+ * mutable, so each thread may read any entries of the layer through its
+ * own cursor at the same time (entries are only read; they must outlive
+ * the reads). One cursor is used by one thread at a time.
+ *
+ * tar_cursor_new: a cursor on IN, or NULL when out of memory. A gzip
+ * cursor holds an inflate stream and about 550 KiB of buffers, allocated
+ * on its first read. Free it before tar_in_close.
+ *
+ * tar_cursor_read: tar_read_content through C: the same bytes, sparse
+ * files too, the same errors, and the same forward inflate that restarts
+ * from the nearest access point when it would have to go back or skip
+ * more than one span. Returns 0, or -1 with *err filled.
+ *
+ * tar_cursor_inflated: the bytes C has inflated so far (0 for a plain
+ * layer), for statistics and tests.
+ *
+ * tar_cursor_free: frees C (may be NULL).
+ */
+struct tar_cursor;
+struct tar_cursor *tar_cursor_new(struct tar_in *in);
+int tar_cursor_read(struct tar_cursor *c, const struct tar_entry *e, uint64_t pos,
+		    void *buf, size_t len, struct tar_err *err);
+uint64_t tar_cursor_inflated(const struct tar_cursor *c);
+void tar_cursor_free(struct tar_cursor *c);
+
+/*
+ * Spans, for sharing out work among threads. STORED_OFF is an offset in
+ * the uncompressed stream, as data_off is (a sparse entry's data regions
+ * lie back to back from data_off). A cursor that has to go back, or far
+ * forward, to read the stored byte at STORED_OFF restarts inflate at
+ * tar_in_span_start(STORED_OFF), and from there reads on without another
+ * restart up to tar_in_span_end(STORED_OFF) and beyond. So work cut at
+ * span ends costs each piece one restart, its own bytes, and the bytes of
+ * its span before them.
+ * tar_in_span_start: the uncompressed offset of the access point at or
+ * before STORED_OFF (0 for a plain layer); tar_in_span_end: the next
+ * access point's offset, or UINT64_MAX when there is none (always for a
+ * plain layer). Meaningful once tar_next has returned 0.
+ */
+uint64_t tar_in_span_start(const struct tar_in *in, uint64_t stored_off);
+uint64_t tar_in_span_end(const struct tar_in *in, uint64_t stored_off);
 
 /* tar_in_unchanged: 1 if the file still has the size and mtime it had when
  * opened, 0 otherwise. */
 int tar_in_unchanged(const struct tar_in *in);
 
-/* Frees the reader, its cursor and access points; does not close the fd. */
+/* Frees the reader, its own cursor and access points, not the tar cursors
+ * made on it (free those first); does not close the fd. */
 void tar_in_close(struct tar_in *in);
 
 /*
