@@ -10,7 +10,7 @@ WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 LDLIBS = -lz -pthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-OBJ = tarflat.o tar.o gz.o hlmap.o image.o json.o sha2.o filter.o
+OBJ = tarflat.o tar.o gz.o hlmap.o image.o json.o sha2.o filter.o ahead.o
 
 all: tarflat fuzz-stubs
 
@@ -20,7 +20,7 @@ tarflat: $(OBJ)
 .c.o:
 	$(CC) $(WARN) $(CFLAGS) -c $<
 
-tarflat.o: tarflat.c tar.h hlmap.h image.h sha2.h filter.h
+tarflat.o: tarflat.c tar.h hlmap.h image.h sha2.h filter.h ahead.h
 tar.o: tar.c tar.h gz.h hlmap.h
 gz.o: gz.c gz.h
 hlmap.o: hlmap.c hlmap.h
@@ -28,6 +28,7 @@ image.o: image.c image.h json.h sha2.h
 json.o: json.c json.h
 sha2.o: sha2.c sha2.h
 filter.o: filter.c filter.h
+ahead.o: ahead.c ahead.h tar.h
 
 check test: tarflat t/tarlist t/hltest t/shatest t/jsontest
 	@t/run
@@ -51,7 +52,7 @@ t/jsontest: t/jsontest.c json.c json.h
 
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
-SRC = tarflat.c tar.c gz.c hlmap.c image.c json.c sha2.c filter.c
+SRC = tarflat.c tar.c gz.c hlmap.c image.c json.c sha2.c filter.c ahead.c
 asan: t/hltest
 	rm -rf .asan && mkdir .asan
 	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat $(SRC) $(LDLIBS)
@@ -95,10 +96,10 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 # The sources each target is built from, besides t/fuzz/NAME.c.
 FUZZ_SRC_fuzz_header = tar.c gz.c hlmap.c
 FUZZ_SRC_fuzz_gzip = tar.c gz.c hlmap.c
-FUZZ_SRC_fuzz_flatten = tar.c gz.c hlmap.c image.c json.c sha2.c filter.c
+FUZZ_SRC_fuzz_flatten = tar.c gz.c hlmap.c image.c json.c sha2.c filter.c ahead.c
 FUZZ_SRC_fuzz_image = image.c json.c sha2.c
 FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h gz.c gz.h hlmap.c hlmap.h tarflat.c image.c image.h \
-	json.c json.h sha2.c sha2.h filter.c filter.h
+	json.c json.h sha2.c sha2.h filter.c filter.h ahead.c ahead.h
 
 fuzz-stubs: $(FUZZ_STUBS)
 

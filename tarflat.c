@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ahead.h"
 #include "filter.h"
 #include "hlmap.h"
 #include "image.h"
@@ -132,6 +133,7 @@ static size_t ninputs;
 static struct image *images;    /* own the digests and blob names */
 static size_t nimages;
 static int opt_list;            /* -t */
+static size_t opt_jobs;         /* -j: threads; 0 until main sets it */
 static int opt_layers;          /* --layers */
 static const char *opt_platform;
 static char **opt_paths;        /* --path, normalised */
@@ -1059,6 +1061,17 @@ index_worker(void *arg)
 	}
 }
 
+#define MAX_JOBS 8
+
+/* The processors online, at most MAX_JOBS. */
+static size_t
+default_jobs(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (size_t)cpus;
+}
+
 /* Prints the warnings the indexing of the layers found, in layer order. */
 static void
 print_warnings(struct layer **v, size_t n)
@@ -1081,9 +1094,8 @@ print_warnings(struct layer **v, size_t n)
 static int
 index_all(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus;
-	pthread_t tid[8];
+	size_t n = opt_jobs ? opt_jobs : default_jobs();
+	pthread_t tid[MAX_JOBS];
 	size_t started = 0;
 
 	if (n > nlayers)
@@ -1385,7 +1397,38 @@ struct emitter {
 	size_t cap;
 	char *buf;
 	enum direct direct;     /* how a plain layer's content may go out */
+	struct ahead *ahead;    /* gzip content inflated on worker threads */
+	int planning;           /* this walk lists content for AHEAD only */
 };
+
+/* Is SRC's content one that the workers inflate ahead of the writer? */
+static int
+use_ahead(const struct emitter *em, const struct ent *src)
+{
+	return em->ahead && tar_in_is_gzip(layers[src->layer]->in) && !src->t.sparse &&
+	       src->t.size > 0;
+}
+
+/* Writes SRC's content as the workers inflated it. */
+static int
+copy_ahead(struct emitter *em, const struct ent *src)
+{
+	struct tar_err te = { 0, "" };
+	uint32_t l;
+
+	for (uint64_t pos = 0; pos < src->t.size;) {
+		size_t n;
+		const void *p = ahead_next(em->ahead, &src->t, &n, &te, &l);
+		if (!p)
+			return fail_tar(layers[l], &te);
+		if (tar_write_data(&em->out, p, n) < 0)
+			return fail_sys(NULL, em->out_name);
+		pos += n;
+	}
+	if (tar_write_pad(&em->out, src->t.size) < 0)
+		return fail_sys(NULL, em->out_name);
+	return 0;
+}
 
 /*
  * copy_direct: a plain layer's content goes to the output without passing
@@ -1438,6 +1481,9 @@ copy_content(struct emitter *em, const struct ent *src)
 	struct layer *ly = layers[src->layer];
 	struct tar_err te = { 0, "" };
 	uint64_t pos = 0, size = src->t.size;
+
+	if (use_ahead(em, src))
+		return copy_ahead(em, src);
 	int r = copy_direct(em, ly, src);
 
 	if (r < 0)
@@ -1579,6 +1625,13 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 		t.size = 0;
 	if (t.type != '1' && t.type != '2')
 		t.linkname = (char *)"";
+	if (em->planning) {
+		if (t.type == '0' && use_ahead(em, ino->src) &&
+		    ahead_add(em->ahead, layers[ino->src->layer]->in, ino->src->layer,
+			      &ino->src->t) < 0)
+			die_oom();
+		return 0;
+	}
 	if (verbose)
 		fprintf(stderr, "%s\n", em->path);
 	if (opt_list) {
@@ -1673,6 +1726,16 @@ emit(int fd, const char *out_name)
 		em.direct = S_ISFIFO(st.st_mode) ? DIRECT_SPLICE
 			  : S_ISREG(st.st_mode) ? DIRECT_COPY_RANGE : DIRECT_NONE;
 	choose_carriers();
+	if (!opt_list && opt_jobs > 1 && (em.ahead = ahead_new(opt_jobs))) {
+		/* the same walk, once to list what the workers inflate */
+		em.planning = 1;
+		emit_tree(&em);
+		em.planning = 0;
+		if (ahead_count(em.ahead) == 0 || ahead_start(em.ahead) < 0) {
+			ahead_free(em.ahead);
+			em.ahead = NULL;
+		}
+	}
 	if (!inputs_unchanged() || emit_tree(&em) < 0)
 		goto out;
 	if (!inputs_unchanged())
@@ -1683,6 +1746,7 @@ emit(int fd, const char *out_name)
 	}
 	rc = 0;
 out:
+	ahead_free(em.ahead);
 	tar_out_free(&em.out);
 	free(em.path);
 	free(em.buf);
@@ -1691,7 +1755,7 @@ out:
 
 /* ---- main ------------------------------------------------------------ */
 
-#define USAGE "usage: tarflat [-tv] [-o FILE] [--path PATH]... " \
+#define USAGE "usage: tarflat [-tv] [-j N] [-o FILE] [--path PATH]... " \
 	"[--platform OS/ARCH[/VARIANT]] [--layers] INPUT...\n"
 
 static void
@@ -1704,6 +1768,7 @@ usage(FILE *f)
 	      "an OCI archive or an OCI image layout directory; '-' is standard\n"
 	      "input. INPUT:TAG or INPUT@sha256:HEX picks one image of several.\n"
 	      "\n"
+	      "  -j N             use N threads (default: the processors, at most 8)\n"
 	      "  -o FILE          write to FILE instead of standard output\n"
 	      "  -t               list the flattened tree instead of writing it\n"
 	      "  -v               name each written path on standard error\n"
@@ -1959,7 +2024,8 @@ main(int argc, char **argv)
 		if (argv[i][0] == '-' && (argv[i][1] == ':' || argv[i][1] == '@'))
 			argv[i][0] = STDIN_MARK;
 	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
-	while ((c = getopt_long(argc, argv, ":ho:tv", longopts, NULL)) != -1) {
+	opt_jobs = default_jobs();
+	while ((c = getopt_long(argc, argv, ":hj:o:tv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -1973,6 +2039,15 @@ main(int argc, char **argv)
 		case 't':
 			opt_list = 1;
 			break;
+		case 'j': {
+			char *end;
+			unsigned long j = strtoul(optarg, &end, 10);
+			if (*end || j < 1 || j > MAX_JOBS || optarg[0] == '-')
+				return usage_error("-j wants a number of threads from 1 to 8, not ",
+						   optarg);
+			opt_jobs = (size_t)j;
+			break;
+		}
 		case 'v':
 			verbose = 1;
 			break;
@@ -1990,8 +2065,9 @@ main(int argc, char **argv)
 			opt_layers = 1;
 			break;
 		case ':':
-			if (optopt == 'o')
-				return usage_error("option needs an argument: -o", "");
+			if (optopt == 'o' || optopt == 'j')
+				return usage_error(optopt == 'o' ? "option needs an argument: -o"
+						   : "option needs an argument: -j", "");
 			return usage_error("option needs an argument: ", argv[optind - 1]);
 		default:
 			if (optopt) {

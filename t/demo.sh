@@ -1,6 +1,7 @@
 #!/bin/sh
 # t/demo.sh - flatten a small example image: the go-containerregistry
-# issue-977 reproducer.
+# issue-977 reproducer, as three layer files and as the docker save archive
+# t/mkimage.py writes of them.
 #
 #   FROM alpine              layer 1: a tiny base, bin -> usr/bin
 #   RUN apk add git          layer 2: usr/bin/git and hardlinks to it
@@ -128,5 +129,25 @@ done
 	fail "usr/bin/sh should be a hardlink of usr/bin/busybox"
 
 echo
+echo "== the same three layers as an image: what docker save writes"
+python3 t/mkimage.py docker-old "$d/image.tar" "$d/layer1.tar" "$d/layer2.tar.gz" \
+	"$d/layer3.tar" tag=demo:1 >/dev/null || fail "t/mkimage.py failed"
+run tar -tvf "$d/image.tar"
+echo "\$ $tarflat $d/image.tar >$d/flat-image.tar"
+"$tarflat" "$d/image.tar" >"$d/flat-image.tar" || fail "tarflat exited $?"
+cmp -s "$d/flat.tar" "$d/flat-image.tar" ||
+	fail "the image should flatten to the bytes of its layers"
+echo "(the same bytes as from the three layers)"
+echo
+echo "== which layer wrote what: -t lists the tree with each entry's layer"
+run "$tarflat" -t "$d/image.tar:demo:1"
+echo
+echo "== only usr/libexec, with its parents"
+"$tarflat" --path usr/libexec "$d/image.tar" >"$d/libexec.tar" || fail "tarflat --path exited $?"
+run tar -tvf "$d/libexec.tar"
+[ "$(tar -tf "$d/libexec.tar" | head -n 1)" = usr/ ] || fail "--path should write usr/ first"
+
+echo
 echo "demo: ok: usr/bin/git is gone; its 4 hardlinks in usr/libexec/git-core"
-echo "demo: share one inode and hold git's $(wc -c <"$d/git.expected") bytes."
+echo "demo: share one inode and hold git's $(wc -c <"$d/git.expected") bytes,"
+echo "demo: from the layers and from the image alike."

@@ -247,6 +247,8 @@ class Builder:
         for i, path in enumerate(line.layers, 1):
             with open(path, "rb") as f:
                 raw = f.read()
+            if docker and raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)      # docker save holds plain tars
             raws.append(raw)
             comp = comps[min(i - 1, len(comps) - 1)]
             if docker and comp != "plain":

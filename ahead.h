@@ -1,0 +1,56 @@
+/*
+ * ahead.h - inflating gzip layers' content ahead of the writer, on worker
+ * threads, so that the second inflate of a flatten runs on every core.
+ *
+ * The order of the output is known before its first byte is written, so
+ * the content the writer will need is a list, made first: every entry's
+ * bytes, cut where its layer's access points lie (tar_in_span_*). A run of
+ * such parts in one span of one layer is a job. Each worker takes the next
+ * job, restarts inflate at the span's access point with a cursor of its
+ * own and fills the job's buffer; the writer takes the parts back in the
+ * same order. At most a few jobs per worker are in flight, which bounds
+ * memory to about (2 * workers + 2) spans.
+ *
+ * Nothing here prints or exits; an error in a worker comes back to the
+ * writer with the part it concerns.
+ */
+#ifndef TARFLAT_AHEAD_H
+#define TARFLAT_AHEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tar.h"
+
+struct ahead;
+
+/* A new, empty list for NWORKERS threads (at least 1). NULL on ENOMEM. */
+struct ahead *ahead_new(size_t nworkers);
+
+/*
+ * ahead_add: appends entry E of layer LAYER (read through IN, a gzip layer;
+ * E not sparse, E->size > 0) to the list, in output order. Returns 0 or -1
+ * on ENOMEM. IN and E must stay valid until ahead_free.
+ */
+int ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct tar_entry *e);
+
+/* The number of entries added. */
+size_t ahead_count(const struct ahead *a);
+
+/* ahead_start: starts the workers. Returns 0, or -1 when no thread could be
+ * made (the writer then reads everything itself, in ahead_next). */
+int ahead_start(struct ahead *a);
+
+/*
+ * ahead_next: the writer's next piece of content: the next part of the
+ * list, which must belong to entry E, waiting for its worker if need be.
+ * Returns a pointer to *LEN bytes, valid until the next call, or NULL with
+ * *ERR filled and *LAYER set to the layer it concerns.
+ */
+const void *ahead_next(struct ahead *a, const struct tar_entry *e, size_t *len,
+		       struct tar_err *err, uint32_t *layer);
+
+/* Stops the workers (waiting for the jobs they are in) and frees A. */
+void ahead_free(struct ahead *a);
+
+#endif
