@@ -36,9 +36,15 @@ build() { # TARGET SOURCES...
 ok "build the tar reader" $CC $FLAGS -c -o tar.o "$TOP/tar.c"
 ok "build the gzip view" $CC $FLAGS -c -o gz.o "$TOP/gz.c"
 ok "build the hash map" $CC $FLAGS -c -o hlmap.o "$TOP/hlmap.c"
+for o in image json sha2 filter ahead; do
+	ok "build $o.o" $CC $FLAGS -c -o $o.o "$TOP/$o.c"
+done
 ok "build fuzz_header" build fuzz_header tar.o gz.o hlmap.o
 ok "build fuzz_gzip" build fuzz_gzip tar.o gz.o hlmap.o
-ok "build fuzz_flatten" build fuzz_flatten tar.o gz.o hlmap.o
+ok "build fuzz_flatten" build fuzz_flatten tar.o gz.o hlmap.o image.o json.o sha2.o \
+	filter.o ahead.o
+ok "build fuzz_image" build fuzz_image image.o json.o sha2.o
+ok "build fuzz_json" build fuzz_json json.o
 
 # ---- saved regression inputs -------------------------------------------
 for f in "$FZ"/regress/*; do
@@ -72,11 +78,11 @@ file opt/x xattr.user.k=v
 S
 mklayer upper.tar <<'S'
 whiteout etc/hosts
-opaque usr
-file usr/new data=new
 whiteout bin
 dir bin
 hardlink bin/sh2 usr/bin/bash
+opaque usr
+file usr/new data=new
 file .wh..wh.plnk/1.2 data=aufs
 hardlink aufs .wh..wh.plnk/1.2
 hardlink late target
@@ -117,5 +123,11 @@ for f in upper.tgz multi.tgz; do
 done
 for f in base-upper.in long-pax.in pax-sparse.in base-multi.in; do
 	ok "seed fuzz_flatten $f" env FUZZ_MUST_ACCEPT=1 "$T/fuzz_flatten" "$f"
+done
+for f in "$FZ"/seeds-image/*; do
+	ok "seed fuzz_image $(basename "$f")" "$T/fuzz_image" "$f"
+done
+for f in "$FZ"/seeds-json/*; do
+	ok "seed fuzz_json $(basename "$f")" "$T/fuzz_json" "$f"
 done
 done_testing

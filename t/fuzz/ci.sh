@@ -15,7 +15,7 @@ FUZZ=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$FUZZ/../.." && pwd)
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 FUZZ_CC=${FUZZ_CC:-clang}
-[ $# -gt 0 ] || set -- fuzz_header fuzz_gzip fuzz_flatten
+[ $# -gt 0 ] || set -- fuzz_header fuzz_gzip fuzz_flatten fuzz_image fuzz_json
 
 if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
 	echo "ci.sh: $FUZZ_CC not found: install clang (and libclang-rt-dev)" >&2
@@ -29,13 +29,20 @@ bash "$FUZZ/seeds.sh" "$work/seeds" || exit 2
 
 pass=0 fail=0
 for t in "$@"; do
-	mkdir -p "$work/corpus/$t" "$work/crashes/$t"
+	mkdir -p "$work/corpus/$t" "$work/crashes/$t" "$work/seeds/$t"
+	dict=$FUZZ/tar.dict
+	case $t in
+	fuzz_image | fuzz_json)
+		dict=$FUZZ/json.dict
+		cp "$FUZZ/seeds-${t#fuzz_}"/* "$work/seeds/$t/"
+		;;
+	esac
 	for f in "$FUZZ"/regress/"$t"-*; do
 		[ -f "$f" ] && cp "$f" "$work/seeds/$t/"
 	done
 	echo "# $t: fuzzing for $SECONDS_EACH s"
 	"$FUZZ/bin/$t" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 \
-		-timeout=10 -max_len=65536 -dict="$FUZZ/tar.dict" \
+		-timeout=10 -max_len=65536 -dict="$dict" \
 		-print_final_stats=1 -artifact_prefix="$work/crashes/$t/" \
 		"$work/corpus/$t" "$work/seeds/$t" >"$work/$t.log" 2>&1
 	rc=$?
