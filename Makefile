@@ -87,7 +87,7 @@ clean:
 # the targets cannot rot; `make fuzz` builds the real libFuzzer binaries
 # into t/fuzz/bin/ when clang is there. t/fuzz/ci.sh runs them; t/t0800
 # runs the regression inputs.
-FUZZ_TARGETS = fuzz_header fuzz_gzip fuzz_flatten fuzz_image
+FUZZ_TARGETS = fuzz_header fuzz_gzip fuzz_flatten fuzz_image fuzz_json
 FUZZ_STUBS = $(FUZZ_TARGETS:%=t/fuzz/stub/%)
 FUZZ_BINS = $(FUZZ_TARGETS:%=t/fuzz/bin/%)
 FUZZ_CC = clang
@@ -98,6 +98,7 @@ FUZZ_SRC_fuzz_header = tar.c gz.c hlmap.c
 FUZZ_SRC_fuzz_gzip = tar.c gz.c hlmap.c
 FUZZ_SRC_fuzz_flatten = tar.c gz.c hlmap.c image.c json.c sha2.c filter.c ahead.c
 FUZZ_SRC_fuzz_image = image.c json.c sha2.c
+FUZZ_SRC_fuzz_json = json.c
 FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h gz.c gz.h hlmap.c hlmap.h tarflat.c image.c image.h \
 	json.c json.h sha2.c sha2.h filter.c filter.h ahead.c ahead.h
 
