@@ -524,18 +524,42 @@ implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e
 	return n;
 }
 
+/* Components of a path that do not lead to an existing directory yet. */
+struct pending_dirs {
+	struct {
+		const char *c;
+		size_t len;
+	} *v;
+	size_t n, cap;
+};
+
+static void
+pend_push(struct pending_dirs *pd, const char *c, size_t len)
+{
+	if (pd->n == pd->cap) {
+		pd->cap = pd->cap ? pd->cap * 2 : 8;
+		pd->v = xrealloc(pd->v, pd->cap * sizeof(*pd->v));
+	}
+	pd->v[pd->n].c = c;
+	pd->v[pd->n++].len = len;
+}
+
 /*
  * walk_dir: follows the directory path P (LEN bytes) from DIR, symlinks in
  * every component followed (absolute targets from the root, '..' clamped
- * at the root, at most MAX_HOPS). MAKE is the entry being applied: missing
- * directories are created for it and a non-directory is an error. Without
- * MAKE it is a lookup: *OUT is NULL when a component is missing or not a
- * directory. E names the entry for messages. Returns 0 or -1.
+ * at the root, at most MAX_HOPS). As umoci's path resolution does, a
+ * component that is missing or not a directory is kept pending, and so is
+ * everything after it, until a '..' takes it back: "gone/../etc" is etc,
+ * creating nothing. What is still pending at the end is made for MAKE, the
+ * entry being applied: missing directories are created, a non-directory
+ * is an error. Without MAKE it is a lookup: *OUT is NULL when something is
+ * pending. E names the entry for messages. Returns 0 or -1.
  */
 static int
 walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 	 int make, struct node **out)
 {
+	struct pending_dirs pd = { NULL, 0, 0 };
 	char *buf = NULL;
 	size_t i = 0, clen;
 	const char *c;
@@ -546,21 +570,14 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 		if (clen == 1 && c[0] == '.')
 			continue;
 		if (clen == 2 && c[0] == '.' && c[1] == '.') {
-			if (dir->parent)
+			if (pd.n)
+				pd.n--;
+			else if (dir->parent)
 				dir = dir->parent;
 			continue;
 		}
-		struct node *n = child_get(dir, c, clen);
-		if (!n) {
-			if (!make)
-				goto out;
-			if (starts(c, WH) && !starts(c, WH_META)) {
-				/* reached through a symlink: see whiteout_dir */
-				rc = fail(e, "%.200s: a whiteout name used as a directory", e->t.name);
-				goto out;
-			}
-			n = implicit_dir(dir, c, clen, e);
-		} else if (is_type(n, '2')) {
+		struct node *n = pd.n ? NULL : child_get(dir, c, clen);
+		if (n && is_type(n, '2')) {
 			if (++hops > MAX_HOPS) {
 				rc = fail(e, "%.200s: too many levels of symbolic links", e->t.name);
 				goto out;
@@ -573,21 +590,36 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 			nb[tlen] = '/';
 			memcpy(nb + tlen + 1, p + i, rest);
 			free(buf);
-			p = buf = nb;
+			p = buf = nb;   /* nothing is pending: no name points into it */
 			len = tlen + 1 + rest;
 			i = 0;
 			if (t[0] == '/')
 				dir = &root;
 			continue;
-		} else if (!is_type(n, '5')) {
-			if (make)
-				rc = fail(e, "%.200s: a parent is not a directory", e->t.name);
-			goto out;
+		}
+		if (!n || !is_type(n, '5')) {
+			pend_push(&pd, c, clen);
+			continue;
 		}
 		dir = n;
 	}
+	if (pd.n && !make)
+		goto out;
+	if (pd.n && child_get(dir, pd.v[0].c, pd.v[0].len)) {
+		rc = fail(e, "%.200s: a parent is not a directory", e->t.name);
+		goto out;
+	}
+	for (size_t k = 0; k < pd.n; k++) {
+		if (starts(pd.v[k].c, WH) && !starts(pd.v[k].c, WH_META)) {
+			/* reached through a symlink: see whiteout_dir */
+			rc = fail(e, "%.200s: a whiteout name used as a directory", e->t.name);
+			goto out;
+		}
+		dir = implicit_dir(dir, pd.v[k].c, pd.v[k].len, e);
+	}
 	*out = dir;
 out:
+	free(pd.v);
 	free(buf);
 	return rc;
 }

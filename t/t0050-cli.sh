@@ -32,7 +32,7 @@ run --bogus l1.tar
 is "cli: unknown long option -> exit 2, empty stdout" "$rc $(wc -c <o.out)" "2 0"
 is "cli: unknown long option -> named, then the usage line" "$(head -n 2 o.err)" \
 	"tarflat: unknown option: --bogus
-usage: tarflat [-tv] [-o FILE] [--path PATH]... [--platform OS/ARCH[/VARIANT]] [--layers] INPUT..."
+usage: tarflat [-tv] [-j N] [-o FILE] [--path PATH]... [--platform OS/ARCH[/VARIANT]] [--layers] INPUT..."
 run -vq l1.tar
 is "cli: unknown short option -> exit 2, empty stdout" "$rc $(wc -c <o.out)" "2 0"
 is "cli: unknown short option -> named alone" "$(head -n 1 o.err)" "tarflat: unknown option: -q"

@@ -310,6 +310,50 @@ mkdir -p kern/d && (cd kern && for i in $(seq 1 39); do ln -s s$((i + 1)) s$i; d
 ok "2.2 parents: (reference) Linux follows 40 hops" test -d kern/s1/.
 ok "2.2 parents: (reference) Linux refuses 41 hops" sh -c '! test -d kern/s0/.'
 
+# '..' in a symlink target takes back a component that does not exist or is
+# not a directory, lexically, as umoci's path resolution does: nothing is
+# created for it (t0520 seeds 8 and 9: tarflat made /gone and /c/bin)
+mklayer climb1.tar <<'EOF'
+dir etc mtime=10
+dir home mtime=11
+dir usr mtime=12
+file c data=c mtime=13
+symlink usr/up /gone/../etc mtime=14
+symlink usr/fu ../c/../home mtime=15
+symlink usr/bad ../c/d mtime=16
+EOF
+mklayer climb2.tar <<'EOF'
+file usr/up/x/f data=f mtime=20
+file usr/fu/i/g data=g mtime=21
+EOF
+flatten_x out climb1.tar climb2.tar
+is "2.2 parents: a missing component then '..' in a symlink target creates nothing" \
+	"$(lst out --fields path,type,mode,owner,mtime)" "$(cat <<'EOF'
+c f 0644 0:0 13
+etc d 0755 0:0 10
+etc/x d 0755 0:0 20
+etc/x/f f 0644 0:0 20
+home d 0755 0:0 11
+home/i d 0755 0:0 21
+home/i/g f 0644 0:0 21
+usr d 0755 0:0 12
+usr/bad l 0777 0:0 16
+usr/fu l 0777 0:0 15
+usr/up l 0777 0:0 14
+EOF
+)"
+mklayer climb3.tar <<'EOF'
+file usr/bad/f data=f
+EOF
+fails "2.2 parents: a file in a symlink target with no '..' after it -> error" \
+	'usr/bad/f: a parent is not a directory' climb1.tar climb3.tar
+mklayer climb4.tar <<'EOF'
+hardlink usr/h usr/up/../../etc/../c
+EOF
+flatten_x out climb1.tar climb4.tar
+is "2.2 parents: a hardlink target through a climbing symlink" \
+	"$(lst out | grep -E '^(c|usr/h) ')" "$(printf 'c f 0644 0:0 13 %s =c -\nusr/h f 0644 0:0 13 %s =c -' "$(h c)" "$(h c)")"
+
 # implicit parents in a setgid directory: setgid and the directory's group,
 # down the chain; an explicit directory in the chain starts it again from its
 # own mode; sticky is not inherited; a setgid root entry ("./") counts too,
