@@ -30,7 +30,7 @@ sha2.o: sha2.c sha2.h
 filter.o: filter.c filter.h
 ahead.o: ahead.c ahead.h tar.h
 
-check test: tarflat t/tarlist t/hltest t/shatest t/jsontest
+check test: tarflat t/tarlist t/hltest t/shatest t/jsontest t/gztest
 	@t/run
 
 # The example image of README's first command: go-containerregistry issue 977.
@@ -50,6 +50,11 @@ t/shatest: t/shatest.c sha2.c sha2.h
 t/jsontest: t/jsontest.c json.c json.h
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/jsontest.c json.c
 
+# Tar cursors from several threads at once (t0427).
+GZTEST_SRC = t/gztest.c tar.c gz.c hlmap.c sha2.c
+t/gztest: $(GZTEST_SRC) tar.h gz.h hlmap.h sha2.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ $(GZTEST_SRC) $(LDLIBS)
+
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
 SRC = tarflat.c tar.c gz.c hlmap.c image.c json.c sha2.c filter.c ahead.c
@@ -58,8 +63,15 @@ asan: t/hltest
 	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat $(SRC) $(LDLIBS)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/shatest t/shatest.c sha2.c
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/jsontest t/jsontest.c json.c
+	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/gztest $(GZTEST_SRC) $(LDLIBS)
 	TARFLAT=$$PWD/.asan/tarflat SHATEST=$$PWD/.asan/shatest \
-		JSONTEST=$$PWD/.asan/jsontest t/run
+		JSONTEST=$$PWD/.asan/jsontest GZTEST=$$PWD/.asan/gztest t/run
+
+# t0427's concurrent cursors under ThreadSanitizer.
+tsan:
+	rm -rf .tsan && mkdir .tsan
+	$(CC) $(WARN) -O1 -g -fsanitize=thread -I. -o .tsan/gztest $(GZTEST_SRC) $(LDLIBS)
+	GZTEST=$$PWD/.tsan/gztest t/run t0427-gzip-cursors.sh
 
 # The reader tests again with tarflat under valgrind (slow: CI runs it once).
 VALGRIND_TESTS = t0420-layers.sh t0425-writers.sh t0440-types.sh \
@@ -78,9 +90,9 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tarflat $(DESTDIR)$(MANDIR)/man1/tarflat.1
 
 clean:
-	rm -rf tarflat *.o .asan t/trash t/tarlist t/hltest t/shatest t/jsontest
+	rm -rf tarflat *.o .asan .tsan t/trash t/tarlist t/hltest t/shatest t/jsontest t/gztest
 
-.PHONY: all check test demo asan valgrind install uninstall clean
+.PHONY: all check test demo asan tsan valgrind install uninstall clean
 
 # ---- fuzzing (t/fuzz/; kept by the fuzzing engineer) --------------------
 # Every build links each libFuzzer target with a plain main() (driver.c) so
