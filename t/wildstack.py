@@ -43,7 +43,7 @@ hardlinks, fifos and devices:
             a child, symlink, hardlink, fifo), in one layer or across layers;
   chain     symlinks to symlinks (1-12 hops, absolute and relative, to a
             directory, to nothing, rarely to a file), then entries,
-            whiteouts and hardlinks through the first;
+            whiteouts and hardlinks through the first; rarely 30-39 in a row;
   climb     symlink targets with '..' above the root, '/', '.', '..',
             'missing/..', 'file/..', trailing slashes, used as parents;
   hard      hardlinks to files, symlinks and fifos of earlier layers or
@@ -58,7 +58,7 @@ hardlinks, fifos and devices:
             the root.
 
 Every name is written as x, ./x, /x or now and then a messier spelling (x//y,
-x/./y, x/zz/../y, ../x) of the same path; a few names only look special
+x/./y, x/zz/../y, ../x, x/., x/zz/..) of the same path; a few names only look special
 ('...', '.wh', 'x.wh.y', '..a', non-ASCII).  Modes include setuid, setgid
 and sticky bits; owners include large ids (not in ustar); pax layers get
 fractional mtimes and user xattrs now and then.  All mtimes are below 1.6e9,
@@ -186,9 +186,11 @@ class Gen:
         if x < 0.92:
             return "/" + n
         parts = n.split("/")
-        trick = self.pick(["//", "/./", "/zz/../", "dotdot", "lead"])
+        trick = self.pick(["//", "/./", "/zz/../", "dotdot", "lead", "tail"])
         if trick == "dotdot":
             return "../" * self.r.randrange(1, 3) + n
+        if trick == "tail":
+            return n + self.pick(["/.", "/zz/..", "//"])
         if trick == "lead" or len(parts) == 1:
             return self.pick(["//", "././", "/./"]) + n
         i = self.r.randrange(len(parts) - 1)
@@ -555,6 +557,22 @@ class Gen:
                 self.pending.append(lambda g=self, n=n: g.leaf(n, "retyped in the next layer"))
                 break
 
+    def sc_longchain(self):
+        """30-40 symlinks in a row (relative, side by side), then entries
+        through the first: as many hops as the kernel allows, and no more
+        (one more would be tarflat's refusal and umoci's tree)."""
+        top = self.a_dir().split("/")[0]
+        if self.kind.get(top) == "l":
+            return
+        hops = self.r.randrange(30, 40)
+        links = [self.fresh("ls") for _ in range(hops)]
+        end = self.fresh("end")
+        self.add("d", top + "/" + end, "end of a long chain")
+        for i, l in enumerate(links):
+            self.add("l", top + "/" + l, "long chain %d/%d" % (i + 1, hops),
+                     linkname=links[i + 1] if i + 1 < hops else end)
+        self.leaf(top + "/" + links[0] + "/" + self.sub(), "through %d symlinks" % hops, "ffd")
+
     def sc_chain(self):
         r = self.r
         hops = r.randrange(1, 6) if self.chance(0.9) else r.randrange(6, 13)
@@ -741,7 +759,7 @@ class Gen:
         nlayers = r.randrange(2, 7)
         weights = [("plain", 22), ("dirs", 6), ("setgid", 14), ("gone", 16), ("late", 7),
                    ("retype", 9), ("chain", 7), ("climb", 4), ("hard", 10), ("merge", 4),
-                   ("ghost", 4), ("hardgone", 4), ("swap", 1)]
+                   ("ghost", 4), ("hardgone", 4), ("swap", 1), ("longchain", 0.4)]
         names = [w[0] for w in weights]
         wts = [w[1] for w in weights]
         for k in range(nlayers):
