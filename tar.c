@@ -962,10 +962,7 @@ void tar_entry_free(struct tar_entry *e)
 {
 	if (!e)
 		return;
-	free(e->name);
-	free(e->linkname);
-	free(e->uname);
-	free(e->gname);
+	free(e->name);          /* and linkname, uname, gname: one block */
 	free(e->sparse);
 	free(e->pax);
 	memset(e, 0, sizeof *e);
@@ -1702,6 +1699,33 @@ static char *rec_str(const struct pax_rec *r)
 }
 
 /* The string fields: pax first, then GNU L/K, then the header. */
+/*
+ * The entry's four strings in one block, E->name first: an index of many
+ * entries keeps one allocation each instead of four (tar_entry_free frees
+ * E->name only). Returns 0, or -1 on ENOMEM with the strings freed.
+ */
+static int pack_strings(struct tar_entry *e)
+{
+	char **f[4] = { &e->name, &e->linkname, &e->uname, &e->gname };
+	size_t len[4], total = 0;
+
+	for (int i = 0; i < 4; i++)
+		total += (len[i] = strlen(*f[i])) + 1;
+	char *p = malloc(total), *o = p;
+	for (int i = 0; i < 4; i++) {
+		if (p) {
+			memcpy(o, *f[i], len[i] + 1);
+			free(*f[i]);
+			*f[i] = o;
+			o += len[i] + 1;
+		} else {
+			free(*f[i]);
+			*f[i] = NULL;
+		}
+	}
+	return p ? 0 : -1;
+}
+
 static int entry_strings(struct member *m, const struct tar_header *h, int fmt,
 			 const struct paxinfo *pi, struct tar_entry *e)
 {
@@ -1717,7 +1741,14 @@ static int entry_strings(struct member *m, const struct tar_header *h, int fmt,
 		 : fmt == FMT_V7 ? memdup_str("", 0) : field_str(h->uname, sizeof h->uname);
 	e->gname = pi->gname ? rec_str(pi->gname)
 		 : fmt == FMT_V7 ? memdup_str("", 0) : field_str(h->gname, sizeof h->gname);
-	return e->name && e->linkname && e->uname && e->gname ? 0 : -1;
+	if (e->name && e->linkname && e->uname && e->gname)
+		return pack_strings(e);
+	free(e->name);
+	free(e->linkname);
+	free(e->uname);
+	free(e->gname);
+	e->name = e->linkname = e->uname = e->gname = NULL;
+	return -1;
 }
 
 static int header_num(const char *f, size_t len, const char *what, int64_t min,

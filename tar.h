@@ -59,7 +59,8 @@ struct tar_span {
 /*
  * One member, parsed: extension headers (pax x/g/X, GNU L/K, old GNU sparse
  * extensions, Solaris A) folded in. All strings are NUL-terminated and owned
- * by the entry; tar_entry_free releases them.
+ * by the entry, in one block that NAME points at (they may be rewritten in
+ * place, never freed or replaced one by one); tar_entry_free releases them.
  */
 struct tar_entry {
 	char *name;         /* as stored: pax path, else GNU L, else prefix/name;

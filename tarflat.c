@@ -415,23 +415,26 @@ is_type(const struct node *n, char type)
 	return n->ino->src->t.type == type;
 }
 
-/* A new name NAME in DIR for INO, made by entry E. */
+/* A new name NAME (LEN bytes) in DIR for INO, made by entry E. NAME is
+ * kept as it is when it lasts as long as the tree (an entry's own name),
+ * when KEEP; else it is copied. */
 static struct node *
 node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
-	 const struct ent *e)
+	 const struct ent *e, int keep)
 {
 	struct node *n = arena_alloc(sizeof(*n));
-	char *s = arena_alloc(len + 1);
+	char *s = keep ? NULL : arena_alloc(len + 1);
 
-	memcpy(s, name, len);
-	n->name = s;
+	if (s)
+		memcpy(s, name, len);
+	n->name = s ? s : name;
 	n->len = len;
 	n->parent = dir;
 	n->ino = ino;
 	n->key = n->wseq = e->seq;
 	/* Lower layers are done: all it will ever hold comes from this one. */
 	n->wiped = e->layer + 1;
-	n->hidden = dir->hidden || starts(s, WH_META);
+	n->hidden = dir->hidden || starts(n->name, WH_META);
 	ino->nnames++;
 	n->next = dir->child;
 	if (dir->child)
@@ -519,7 +522,7 @@ implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e
 	}
 	d->seq = e->seq;
 	d->layer = e->layer;
-	struct node *n = node_new(dir, name, len, inode_new(d), d);
+	struct node *n = node_new(dir, name, len, inode_new(d), d, 0);
 	mark_upper(n, e->layer);
 	return n;
 }
@@ -708,7 +711,7 @@ apply_entry(const struct ent *e, int late)
 			     path, e->t.type);
 		ino = inode_new(e);
 	}
-	n = node_new(dir, b, strlen(b), ino, e);
+	n = node_new(dir, b, strlen(b), ino, e, 1);
 	mark_upper(n, e->layer);
 	return 1;
 }
