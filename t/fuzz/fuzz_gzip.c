@@ -1,5 +1,5 @@
 /*
- * fuzz_gzip.c - the gzip side of tar.c: inflate while indexing, several
+ * fuzz_gzip.c - gz.c through tar.c: inflate while indexing, several
  * members, trailers (CRC and length rechecked), access points every
  * TAR_SPAN bytes and the random-access cursor of tar_read_content.
  *
