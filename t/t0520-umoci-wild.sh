@@ -12,8 +12,11 @@
 #     current time (implicit parents, directories whose children it made or
 #     removed), which is not compared (the count is reported);
 #   - umoci refuses the stack: tarflat must refuse it too (exit 1, nothing on
-#     stdout), and not at an entry before the one umoci failed on, except where umoci failed on a hardlink whose target the same
-#     layer writes later (tarflat.1 rule 4: umoci refuses it, tarflat binds it; the
+#     stdout), and not at an entry before the one umoci failed on
+#     (wildstack.py --blame: a refusal in common must not hide a
+#     divergence);
+#   - except where umoci failed on a hardlink whose target the same layer
+#     writes later (tarflat.1 rule 4: umoci refuses it, tarflat binds it; the
 #     generator avoids these, but its loose record of what exists cannot
 #     always tell): then tarflat must accept the stack (counted as "late").
 #
