@@ -674,16 +674,6 @@ apply_entry(const struct ent *e, int late)
 	struct node *dir, *old, *n;
 	struct inode *ino = NULL;
 
-	if (e->t.type == '1') {
-		struct node *target;
-		if (lookup(e->t.linkname, e, &target) < 0)
-			return -1;
-		if (!target)
-			return 0;
-		if (is_type(target, '5'))
-			return fail(e, "%.200s: hardlink to a directory: %.200s", path, e->t.linkname);
-		ino = target->ino;
-	}
 	if (walk_dir(&root, path, dlen, e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
@@ -695,13 +685,23 @@ apply_entry(const struct ent *e, int late)
 		mark_upper(old, e->layer);
 		return 1;
 	}
-	if (old && ino && old->ino == ino) {
-		old->wseq = e->seq;     /* already that file */
-		mark_upper(old, e->layer);
-		return 1;
-	}
+	/*
+	 * The old name goes first, and only then is a hardlink's target
+	 * looked up, as umoci does: a link to its own name, or through it,
+	 * finds nothing there any more.
+	 */
 	if (old)
 		node_unlink(old);
+	if (e->t.type == '1') {
+		struct node *target;
+		if (lookup(e->t.linkname, e, &target) < 0)
+			return -1;
+		if (!target)
+			return 0;
+		if (is_type(target, '5'))
+			return fail(e, "%.200s: hardlink to a directory: %.200s", path, e->t.linkname);
+		ino = target->ino;
+	}
 	if (!ino) {
 		if (e->t.type != '0' && e->t.type != '2' && e->t.type != '3' &&
 		    e->t.type != '4' && e->t.type != '5' && e->t.type != '6' &&

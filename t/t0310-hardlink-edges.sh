@@ -63,7 +63,9 @@ b l 0777 0:0 4 ->t =a -
 EOF
 )"
 
-# a directory replaced by a link to a file inside it
+# the old name goes first, then the target is looked up (umoci's order): a
+# link to a name inside the directory it replaces, to its own name or
+# through it finds nothing (t0520, wildstack.py's D2 cases)
 mklayer l1.tar <<'EOF'
 dir d
 file d/f data=F mtime=5
@@ -72,9 +74,42 @@ EOF
 mklayer l2.tar <<'EOF'
 hardlink d d/f
 EOF
-flatten_x out l1.tar l2.tar
-is "2.4 hardlinks: a dir replaced by a link to a file inside it keeps the bytes" "$(lst out)" "$(cat <<EOF
-d f 0644 0:0 5 $(h F) - -
+fails "2.4 hardlinks: a dir replaced by a link to a file inside it: error" \
+	'd: hardlink target not found: d/f' l1.tar l2.tar
+mklayer self.tar <<'EOF'
+hardlink d/f d/f
+EOF
+fails "2.4 hardlinks: a link to its own name: error" \
+	'd/f: hardlink target not found: d/f' l1.tar self.tar
+mklayer via1.tar <<'EOF'
+dir t mtime=1
+file t/f data=T mtime=2
+symlink s t mtime=3
+EOF
+mklayer via2.tar <<'EOF'
+hardlink s s/f
+EOF
+fails "2.4 hardlinks: a link that replaces the symlink its target goes through: error" \
+	's: hardlink target not found: s/f' via1.tar via2.tar
+mklayer q1.tar <<'EOF'
+dir t mtime=1
+dir t/u mtime=2
+file t/u/f data=A mtime=3
+dir u mtime=4
+file u/f data=B mtime=5
+dir t/sub mtime=6
+symlink s t/sub mtime=7
+symlink q s/../u mtime=8
+EOF
+mklayer q2.tar <<'EOF'
+hardlink s q/f
+EOF
+flatten_x out q1.tar q2.tar
+is "2.4 hardlinks: the target is looked up once the link's own name is gone" \
+	"$(lst out | grep -E '^(s|u/f|t/u/f) ')" "$(cat <<EOF
+s f 0644 0:0 5 $(h B) =s -
+t/u/f f 0644 0:0 3 $(h A) - -
+u/f f 0644 0:0 5 $(h B) =s -
 EOF
 )"
 
