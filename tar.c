@@ -622,6 +622,9 @@ struct tar_in {
 	void *feed_ctx;
 	uint64_t fed;           /* layer bytes [0, fed) went to feed_raw */
 	unsigned char *gapbuf;  /* GAPCHUNK bytes for what indexing skips */
+	unsigned char *ra;      /* plain layers: READAHEAD bytes read at RA_OFF */
+	uint64_t ra_off;
+	size_t ra_len;
 
 	/* tar_next */
 	int state;
@@ -760,12 +763,40 @@ static int ix_fill(struct tar_in *in, struct tar_err *err)
 
 /* Reads up to N bytes at the stream position; fewer only at the end.
  * Returns the count or -1. */
+/*
+ * A plain layer's index pass reads through a READAHEAD window, so that the
+ * headers of a run of small members cost one pread, not one each (a layer
+ * of 60 000 small files made 60 000 preads). Up to N bytes at in->pos;
+ * short only at the end.
+ */
+#define READAHEAD (32u * 1024)
+
+static ssize_t plain_read(struct tar_in *in, void *buf, size_t n)
+{
+	if (n > READAHEAD)
+		return ix_pread(in, buf, n, in->pos);
+	if (in->pos < in->ra_off || in->pos + n > in->ra_off + in->ra_len) {
+		if (!in->ra && !(in->ra = malloc(READAHEAD))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ssize_t r = ix_pread(in, in->ra, READAHEAD, in->pos);
+		if (r < 0)
+			return -1;
+		in->ra_off = in->pos;
+		in->ra_len = (size_t)r;
+	}
+	size_t k = min_size(n, in->ra_off + in->ra_len - in->pos);
+	memcpy(buf, in->ra + (in->pos - in->ra_off), k);
+	return (ssize_t)k;
+}
+
 static ssize_t src_read(struct tar_in *in, void *buf, size_t n, struct tar_err *err)
 {
 	size_t done = 0;
 
 	if (!in->gzip) {
-		ssize_t r = ix_pread(in, buf, n, in->pos);
+		ssize_t r = plain_read(in, buf, n);
 		if (r < 0)
 			return fail(err, in->pos, "read error: %s", strerror(errno));
 		in->pos += (uint64_t)r;
@@ -947,6 +978,7 @@ void tar_in_close(struct tar_in *in)
 	tar_cursor_free(in->cur);
 	gz_close(in->gz);
 	free(in->gapbuf);
+	free(in->ra);
 	pax_list_free(&in->globals);
 	hl_free(in->gmap);
 	free(in->gpi);
@@ -1867,8 +1899,6 @@ static int read_member(struct tar_in *in, struct member *m, const unsigned char 
 	return 0;
 }
 
-/* The end of the archive: check what follows one zero block, and read a
- * gzip stream to its end so every member's CRC and length are checked. */
 /* The end of the archive: what follows it still goes to the feed, so
  * that it has seen every byte of the layer. */
 static int layer_done(struct tar_in *in, struct tar_err *err)
@@ -1876,11 +1906,14 @@ static int layer_done(struct tar_in *in, struct tar_err *err)
 	if (in->feed_raw && feed_gap(in, in->fsize) < 0)
 		return fail(err, in->fed, "read error: %s", strerror(errno));
 	free(in->gapbuf);
-	in->gapbuf = NULL;
+	free(in->ra);
+	in->gapbuf = in->ra = NULL;
 	in->state = ST_DONE;
 	return 0;
 }
 
+/* The end of the archive: check what follows one zero block, and read a
+ * gzip stream to its end so every member's CRC and length are checked. */
 static int finish(struct tar_in *in, struct member *m, uint64_t zero_off,
 		  struct tar_err *err)
 {

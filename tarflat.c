@@ -1424,6 +1424,7 @@ choose_carriers(void)
 }
 
 enum direct { DIRECT_NONE, DIRECT_SPLICE, DIRECT_COPY_RANGE };
+#define DIRECT_MIN (64 * 1024)  /* content bytes worth a splice of their own */
 
 struct emitter {
 	struct tar_out out;
@@ -1479,7 +1480,10 @@ copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
 	uint64_t done = 0, size = src->t.size;
 	loff_t off = (loff_t)(ly->off + src->t.data_off);
 
-	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || src->t.sparse || size == 0)
+	/* small files go through the buffer: a splice each would cost more
+	 * in system calls than the copy */
+	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || src->t.sparse ||
+	    size < DIRECT_MIN)
 		return 0;
 	if (tar_out_flush(&em->out) < 0)
 		return fail_sys(NULL, em->out_name);
