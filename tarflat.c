@@ -677,8 +677,14 @@ apply_entry(const struct ent *e, int late)
 	if (walk_dir(&root, path, dlen, e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
-	if (late && old && old->wseq > e->seq)
-		return 1;
+	if (late && old && old->wseq > e->seq) {
+		/* a later entry of the layer wrote this name and stands; the
+		 * link is dropped, if its target ever existed at all */
+		struct node *target;
+		if (lookup(e->t.linkname, e, &target) < 0)
+			return -1;
+		return target ? 1 : 0;
+	}
 	if (old && e->t.type == '5' && is_type(old, '5')) {
 		old->ino->src = e;      /* directory over directory: merge */
 		old->wseq = e->seq;

@@ -91,6 +91,25 @@ hardlink s s/f
 EOF
 fails "2.4 hardlinks: a link that replaces the symlink its target goes through: error" \
 	's: hardlink target not found: s/f' via1.tar via2.tar
+# a link whose target never appears is dangling even when a later entry of
+# the layer writes the link's own name (t0520 seeds 285, 376: umoci refuses)
+mklayer never.tar <<'EOF'
+hardlink var nowhere/f
+file var data=v
+EOF
+fails "2.4 hardlinks: a superseded link whose target never appears: error" \
+	'var: hardlink target not found: nowhere/f' never.tar
+mklayer later.tar <<'EOF'
+hardlink var f
+file var data=v mtime=7
+file f data=F mtime=8
+EOF
+flatten_x out later.tar
+is "2.4 hardlinks: a superseded link whose target appears later is dropped" "$(lst out)" "$(cat <<EOF
+f f 0644 0:0 8 $(h F) - -
+var f 0644 0:0 7 $(h v) - -
+EOF
+)"
 mklayer q1.tar <<'EOF'
 dir t mtime=1
 dir t/u mtime=2
