@@ -683,6 +683,8 @@ apply_entry(const struct ent *e, int late)
 		struct node *target;
 		if (lookup(e->t.linkname, e, &target) < 0)
 			return -1;
+		if (target && is_type(target, '5'))
+			return fail(e, "%.200s: hardlink to a directory: %.200s", path, e->t.linkname);
 		return target ? 1 : 0;
 	}
 	if (old && e->t.type == '5' && is_type(old, '5')) {

@@ -99,6 +99,13 @@ file var data=v
 EOF
 fails "2.4 hardlinks: a superseded link whose target never appears: error" \
 	'var: hardlink target not found: nowhere/f' never.tar
+mklayer dirlater.tar <<'EOF'
+dir var
+hardlink var var/tmp
+dir var/tmp
+EOF
+fails "2.4 hardlinks: a superseded link whose target appears as a directory: error" \
+	'var: hardlink to a directory: var/tmp' dirlater.tar
 mklayer later.tar <<'EOF'
 hardlink var f
 file var data=v mtime=7
