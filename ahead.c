@@ -231,7 +231,6 @@ ahead_next(struct ahead *a, const struct tar_entry *e, size_t *len, struct tar_e
 	struct job *j = &a->jobs[p->job];
 	if (!a->started && j->state == JOB_WAITING) {
 		/* no worker: the writer fills the job itself */
-		a->next = p->job + 1;
 		j->state = run_job(&a->self, j) < 0 ? JOB_FAILED : JOB_READY;
 	}
 	while (j->state == JOB_WAITING || j->state == JOB_RUNNING)

@@ -69,27 +69,21 @@ find_program(const char *prog, char *buf, size_t len)
 
 	if (!path || !*path)
 		path = "/usr/bin:/bin";
-	for (const char *p = path; *p;) {
-		const char *colon = strchr(p, ':');
-		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		if (n == 0)
-			snprintf(buf, len, "./%s", prog);       /* an empty entry is "." */
-		else
-			snprintf(buf, len, "%.*s/%s", (int)n, p, prog);
+	for (const char *p = path;; p++) {
+		size_t n = strcspn(p, ":");
+		/* an empty entry, a trailing ':' too, is the current directory */
+		snprintf(buf, len, "%.*s/%s", n ? (int)n : 1, n ? p : ".", prog);
 		if (access(buf, X_OK) == 0)
 			return 0;
-		p += n + (colon != NULL);
-		if (colon && !*p && access(prog, X_OK) == 0) {
-			snprintf(buf, len, "./%s", prog);
-			return 0;
-		}
+		p += n;
+		if (!*p)
+			break;
 	}
 	return -1;
 }
 
-/* A temporary file in $TMPDIR, unlinked. */
-static int
-temp_file(void)
+int
+filter_temp_file(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char tmpl[4096];
@@ -154,7 +148,7 @@ filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn 
 		return msgf(msg, msglen, "%s-compressed layer, and no %s on PATH: "
 			    "install it (apt-get install %s)", prog, prog,
 			    strcmp(prog, "xz") == 0 ? "xz-utils" : prog);
-	if ((out = temp_file()) < 0)
+	if ((out = filter_temp_file()) < 0)
 		return msgf(msg, msglen, "temporary file for %s -dc: %s", prog, strerror(errno));
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		close(out);

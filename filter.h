@@ -33,4 +33,12 @@ typedef void filter_feed_fn(void *ctx, const void *buf, size_t len);
 int filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn *feed,
 	       void *ctx, char *msg, size_t msglen);
 
+/*
+ * filter_temp_file: a new file in TMPDIR (default /tmp), already unlinked,
+ * open for reading and writing (close-on-exec): where a decompressed layer
+ * goes, and where tarflat spools a pipe. Returns the descriptor or -1 with
+ * errno set.
+ */
+int filter_temp_file(void);
+
 #endif

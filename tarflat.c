@@ -665,6 +665,25 @@ lookup(const char *path, const struct ent *e, struct node **out)
  * applied: if one of them wrote the link's own path, that one stands (the
  * later entry wins) and the link is dropped.
  */
+/*
+ * The file hardlink E names now, in *INO. Returns 1, 0 when the target
+ * does not exist (yet), -1 on a loop or when it is a directory.
+ */
+static int
+link_target(const struct ent *e, struct inode **ino)
+{
+	struct node *target;
+
+	if (lookup(e->t.linkname, e, &target) < 0)
+		return -1;
+	if (!target)
+		return 0;
+	if (is_type(target, '5'))
+		return fail(e, "%.200s: hardlink to a directory: %.200s", e->t.name, e->t.linkname);
+	*ino = target->ino;
+	return 1;
+}
+
 static int
 apply_entry(const struct ent *e, int late)
 {
@@ -677,16 +696,10 @@ apply_entry(const struct ent *e, int late)
 	if (walk_dir(&root, path, dlen, e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
-	if (late && old && old->wseq > e->seq) {
+	if (late && old && old->wseq > e->seq)
 		/* a later entry of the layer wrote this name and stands; the
 		 * link is dropped, if its target ever existed at all */
-		struct node *target;
-		if (lookup(e->t.linkname, e, &target) < 0)
-			return -1;
-		if (target && is_type(target, '5'))
-			return fail(e, "%.200s: hardlink to a directory: %.200s", path, e->t.linkname);
-		return target ? 1 : 0;
-	}
+		return link_target(e, &ino);
 	if (old && e->t.type == '5' && is_type(old, '5')) {
 		old->ino->src = e;      /* directory over directory: merge */
 		old->wseq = e->seq;
@@ -701,14 +714,9 @@ apply_entry(const struct ent *e, int late)
 	if (old)
 		node_unlink(old);
 	if (e->t.type == '1') {
-		struct node *target;
-		if (lookup(e->t.linkname, e, &target) < 0)
-			return -1;
-		if (!target)
-			return 0;
-		if (is_type(target, '5'))
-			return fail(e, "%.200s: hardlink to a directory: %.200s", path, e->t.linkname);
-		ino = target->ino;
+		int r = link_target(e, &ino);
+		if (r <= 0)
+			return r;
 	}
 	if (!ino) {
 		if (e->t.type != '0' && e->t.type != '2' && e->t.type != '3' &&
@@ -935,14 +943,9 @@ feed_filter(void *ctx, const void *buf, size_t len)
 static int
 spool(struct layer *ly)
 {
-	const char *dir = getenv("TMPDIR");
-	char tmpl[PATH_MAX];
-
-	snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkostemp(tmpl, O_CLOEXEC);
+	int fd = filter_temp_file();
 	if (fd < 0)
-		return fail_sys(ly, tmpl);
-	unlink(tmpl);
+		return fail_sys(ly, "a temporary file in $TMPDIR");
 	char *buf = xrealloc(NULL, COPY_BUF);
 	ssize_t n;
 	while ((n = read(ly->fd, buf, COPY_BUF)) != 0) {
@@ -1209,11 +1212,10 @@ insert_image(size_t at, int replace, const struct input *in, const struct image 
 	nlayers = nlayers - (size_t)replace + n;
 	for (size_t i = 0; i < n; i++) {
 		const struct image_layer *il = &img->layers[i];
-		int len = snprintf(NULL, 0, "%s: layer %zu (%.19s)", in->path, i + 1, il->digest ? il->digest : il->label);
 		struct layer *ly = layer_new(NULL, il->file, in);
-		ly->label = xrealloc(NULL, (size_t)len + 1);
-		snprintf(ly->label, (size_t)len + 1, "%s: layer %zu (%.19s)", in->path, i + 1,
-			 il->digest ? il->digest : il->label);
+		if (asprintf(&ly->label, "%s: layer %zu (%.19s)", in->path, i + 1,
+			     il->digest ? il->digest : il->label) < 0)
+			die_oom();
 		ly->name = ly->label;
 		ly->fd = fd;
 		ly->off = il->off;
@@ -1274,11 +1276,15 @@ expand_archives(void)
 	char msg[600];
 	size_t added = 0;
 
-	for (size_t i = 0; i < nlayers; i++) {
+	/* a slot is looked at again until it holds no candidate: an image's
+	 * own layers, which take the archive's slot, are none */
+	for (size_t i = 0; i < nlayers;) {
 		struct layer *ly = layers[i];
 		const struct input *in = ly->input;
-		if (!ly->may_be_image)
+		if (!ly->may_be_image) {
+			i++;
 			continue;
+		}
 		ly->may_be_image = 0;
 		int chosen = in->sel.ref || in->sel.digest;
 		int looks = has_member(ly, "manifest.json") ||
@@ -1311,7 +1317,6 @@ expand_archives(void)
 		retired[nretired++] = ly;
 		insert_image(i, 1, in, keep_image(ly->name, &img), ly->fd);
 		added += img.nlayers;
-		i--;    /* layers[i] is now the image's first layer, or the next */
 	}
 	return added ? index_all() : 0;
 }
@@ -1509,13 +1514,8 @@ copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
 		}
 		if (r < 0)
 			return fail_sys(NULL, em->out_name);
-		if (r == 0) {
-			struct layer *l = layers[src->layer];
-			l->err.file = l->name;
-			l->err.off = src->t.hdr_off;
-			snprintf(l->err.msg, sizeof(l->err.msg), "input changed since it was indexed");
-			return -1;
-		}
+		if (r == 0)
+			return fail(src, "input changed since it was indexed");
 		done += (uint64_t)r;
 		em->out.written += (uint64_t)r;
 	}
