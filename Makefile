@@ -67,11 +67,14 @@ asan: t/hltest
 	TARFLAT=$$PWD/.asan/tarflat SHATEST=$$PWD/.asan/shatest \
 		JSONTEST=$$PWD/.asan/jsontest GZTEST=$$PWD/.asan/gztest t/run
 
-# t0427's concurrent cursors under ThreadSanitizer.
+# t0427's concurrent cursors, and the emit's workers (ahead.c) in the
+# tests that run them hardest, under ThreadSanitizer.
 tsan:
 	rm -rf .tsan && mkdir .tsan
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -I. -o .tsan/gztest $(GZTEST_SRC) $(LDLIBS)
-	GZTEST=$$PWD/.tsan/gztest t/run t0427-gzip-cursors.sh
+	$(CC) $(WARN) -O1 -g -fsanitize=thread -o .tsan/tarflat $(SRC) $(LDLIBS)
+	GZTEST=$$PWD/.tsan/gztest TARFLAT=$$PWD/.tsan/tarflat \
+		t/run t0426-gzip-backwards.sh t0427-gzip-cursors.sh t0428-ahead-plan.sh
 
 # The reader tests again with tarflat under valgrind (slow: CI runs it once).
 VALGRIND_TESTS = t0420-layers.sh t0425-writers.sh t0440-types.sh \

@@ -1,10 +1,15 @@
 /*
  * ahead.c - gzip content inflated ahead of the writer (see ahead.h).
  *
- * Jobs are taken in list order and released in list order, so the job the
- * writer waits for has always been taken already: no deadlock, whatever
- * the number of workers. One lock and one condition variable guard the
- * job states; the buffers are filled outside the lock.
+ * The plan (ahead_start) puts every part of the list into a job: the
+ * job of its span that is still open, or a new one. Jobs are numbered by
+ * their first use, so workers take them in that order and the job the
+ * writer waits for has always been allowed: no deadlock, whatever the
+ * number of workers. A job lives from its first use to its last, and the
+ * plan keeps one open only while the jobs alive at once stay within
+ * HOLD_BYTES; that sum is kept over job time in a segment tree (range
+ * add, range max). One lock and one condition variable guard the job
+ * states; the buffers are filled outside the lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,28 +18,30 @@
 #include <string.h>
 
 #include "ahead.h"
+#include "hlmap.h"
 
 #define MAX_WORKERS 8
 #define AHEAD_PER_WORKER 2
+#define HOLD_BYTES ((uint64_t)64 << 20) /* content kept for later parts */
 
 /* Bytes LEN at POS of entry E, which lie in one span of layer LAYER. */
 struct part {
 	const struct tar_entry *e;
-	struct tar_in *in;
-	uint64_t pos, len;
-	uint64_t boff;          /* where they go in the job's buffer */
-	uint32_t layer;
+	unsigned char *buf;     /* the bytes, from the job's run to their use */
+	uint64_t pos;
 	size_t job;
+	size_t nextp;           /* the job's next part, in list order */
+	uint32_t len;           /* at most PART_MAX */
+	uint32_t layer;
 };
+
+#define PART_MAX (1u << 30)
 
 enum { JOB_WAITING, JOB_RUNNING, JOB_READY, JOB_FAILED };
 
-/* A run of parts in one span of one layer. */
+/* Parts of one span of one layer, inflated in one pass. */
 struct job {
-	size_t first, n;        /* parts */
-	uint64_t bytes;
-	uint64_t span;          /* the span's start, with the layer below */
-	unsigned char *buf;
+	size_t first, lastp, n; /* parts: the first and last in list order */
 	int state;
 	struct tar_err err;
 };
@@ -44,26 +51,31 @@ struct worker {
 	pthread_t tid;
 	struct tar_cursor **cur;        /* by layer, made when first needed */
 	size_t ncur;
+	struct stored *order;           /* a job's parts in stored order */
+	size_t ocap;
 };
 
 struct ahead {
 	struct part *parts;
 	size_t nparts, cap;
+	struct tar_in **in;     /* by layer */
+	size_t nin;
 	struct job *jobs;
-	size_t njobs, jcap;
+	size_t njobs;
 	size_t nentries;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t next;            /* the next job for a worker */
-	size_t released;        /* jobs the writer is done with */
-	size_t inflight;        /* how many jobs may be taken past RELEASED */
+	size_t begun;           /* jobs whose first part the writer reached */
+	size_t inflight;        /* how many jobs may be taken past BEGUN */
 	size_t cur;             /* the writer's next part */
+	size_t hold;            /* the part returned last, or SIZE_MAX */
 	int stop;
 
 	struct worker w[MAX_WORKERS];
 	size_t nworkers, started;
-	struct worker self;     /* the writer's own, when no thread started */
+	struct worker self;     /* the writer's own, when no thread runs */
 };
 
 struct ahead *
@@ -73,52 +85,44 @@ ahead_new(size_t nworkers)
 
 	if (!a)
 		return NULL;
-	a->nworkers = nworkers < 1 ? 1 : nworkers > MAX_WORKERS ? MAX_WORKERS : nworkers;
+	a->nworkers = nworkers > MAX_WORKERS ? MAX_WORKERS : nworkers;
 	a->inflight = AHEAD_PER_WORKER * a->nworkers + 2;
+	a->hold = SIZE_MAX;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	a->self.a = a;
 	return a;
 }
 
-static int
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 256;
-	void *p = realloc(*v, c * size);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 int
 ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct tar_entry *e)
 {
+	if (layer >= a->nin) {
+		struct tar_in **v = realloc(a->in, (layer + 1) * sizeof(*v));
+		if (!v)
+			return -1;
+		memset(v + a->nin, 0, (layer + 1 - a->nin) * sizeof(*v));
+		a->in = v;
+		a->nin = layer + 1;
+	}
+	a->in[layer] = in;
 	for (uint64_t pos = 0; pos < e->size;) {
 		uint64_t off = e->data_off + pos;
-		uint64_t span = tar_in_span_start(in, off), end = tar_in_span_end(in, off);
-		uint64_t len = e->size - pos;
+		uint64_t end = tar_in_span_end(in, off), len = e->size - pos;
 		if (end > off && len > end - off)
 			len = end - off;
-		struct job *j = a->njobs ? &a->jobs[a->njobs - 1] : NULL;
-		if (!j || j->span != span || a->parts[j->first].in != in) {
-			if (grow((void **)&a->jobs, &a->jcap, a->njobs, sizeof(*a->jobs)) < 0)
+		if (len > PART_MAX)
+			len = PART_MAX;
+		if (a->nparts == a->cap) {
+			size_t c = a->cap ? a->cap * 2 : 256;
+			struct part *v = realloc(a->parts, c * sizeof(*v));
+			if (!v)
 				return -1;
-			j = &a->jobs[a->njobs++];
-			memset(j, 0, sizeof(*j));
-			j->first = a->nparts;
-			j->span = span;
+			a->parts = v;
+			a->cap = c;
 		}
-		if (grow((void **)&a->parts, &a->cap, a->nparts, sizeof(*a->parts)) < 0)
-			return -1;
-		a->parts[a->nparts++] = (struct part){ e, in, pos, len, j->bytes, layer,
-						       (size_t)(j - a->jobs) };
-		j->n++;
-		j->bytes += len;
+		a->parts[a->nparts++] = (struct part){ .e = e, .pos = pos, .len = (uint32_t)len,
+						       .layer = layer };
 		pos += len;
 	}
 	a->nentries++;
@@ -131,34 +135,205 @@ ahead_count(const struct ahead *a)
 	return a->nentries;
 }
 
-/* Fills job J's buffer through W's cursors; outside the lock. */
+/* ---- the plan --------------------------------------------------------- */
+
+/*
+ * The bytes held at each job time: a segment tree over [0, size) whose
+ * node i covers its children 2i and 2i+1, holding the max below it with
+ * its own pending add included (adds are never pushed down).
+ */
+struct held {
+	uint64_t *mx, *ad;
+	size_t size;
+};
+
+static void
+held_add(struct held *h, size_t i, size_t lo, size_t hi, size_t l, size_t r, uint64_t v)
+{
+	if (r < lo || hi < l)
+		return;
+	if (l <= lo && hi <= r) {
+		h->mx[i] += v;
+		h->ad[i] += v;
+		return;
+	}
+	size_t mid = lo + (hi - lo) / 2;
+	held_add(h, 2 * i, lo, mid, l, r, v);
+	held_add(h, 2 * i + 1, mid + 1, hi, l, r, v);
+	uint64_t a = h->mx[2 * i], b = h->mx[2 * i + 1];
+	h->mx[i] = (a > b ? a : b) + h->ad[i];
+}
+
+static uint64_t
+held_max(const struct held *h, size_t i, size_t lo, size_t hi, size_t l, size_t r)
+{
+	if (r < lo || hi < l)
+		return 0;
+	if (l <= lo && hi <= r)
+		return h->mx[i];
+	size_t mid = lo + (hi - lo) / 2;
+	uint64_t a = held_max(h, 2 * i, lo, mid, l, r);
+	uint64_t b = held_max(h, 2 * i + 1, mid + 1, hi, l, r);
+	return (a > b ? a : b) + h->ad[i];
+}
+
+/* The open job of one span. */
+struct group {
+	uint32_t layer;
+	uint64_t span;
+	size_t job;
+};
+
+static int
+group_match(const void *item, const void *key)
+{
+	const struct group *g = item, *k = key;
+	return g->layer == k->layer && g->span == k->span;
+}
+
+/* The start of the span that holds part P. */
+static uint64_t
+span_of(const struct ahead *a, const struct part *p)
+{
+	return tar_in_span_start(a->in[p->layer], p->e->data_off + p->pos);
+}
+
+/* Adds part P to job J. */
+static void
+join(struct ahead *a, size_t p, size_t j)
+{
+	struct job *jb = &a->jobs[j];
+
+	if (jb->n++)
+		a->parts[jb->lastp].nextp = p;
+	else
+		jb->first = p;
+	jb->lastp = p;
+	a->parts[p].job = j;
+	a->parts[p].nextp = SIZE_MAX;
+}
+
+/*
+ * Puts each part into a job. A part's bytes are held from its job's first
+ * use to its own. A part that starts a run (of one span, in list order)
+ * joins the open job of its span when the bytes held at every job time
+ * since that job began stay within HOLD_BYTES; else it opens a new job.
+ * The rest of a run follows its first part unchecked: a run lies in one
+ * span, so the bytes held at any time exceed HOLD_BYTES by at most a span
+ * (no checked part joins there afterwards), and each run opens at most
+ * one job, which bounds the tree's size.
+ */
+static int
+plan(struct ahead *a)
+{
+	size_t runs = 0;
+	struct group last = { UINT32_MAX, 0, 0 };
+	for (size_t p = 0; p < a->nparts; p++) {
+		struct group k = { a->parts[p].layer, span_of(a, &a->parts[p]), 0 };
+		runs += !group_match(&last, &k);
+		last = k;
+	}
+	struct held h = { NULL, NULL, 1 };
+	while (h.size < runs)
+		h.size *= 2;
+	h.mx = calloc(2 * h.size, sizeof(*h.mx));
+	h.ad = calloc(2 * h.size, sizeof(*h.ad));
+	struct group *gs = malloc((runs ? runs : 1) * sizeof(*gs));
+	struct hlmap *open = hl_new(group_match);
+	a->jobs = calloc(runs ? runs : 1, sizeof(*a->jobs));
+	int rc = -1;
+	if (!h.mx || !h.ad || !gs || !open || !a->jobs)
+		goto out;
+	size_t ng = 0, top = h.size - 1;
+	last.layer = UINT32_MAX;
+	for (size_t p = 0; p < a->nparts; p++) {
+		struct part *pt = &a->parts[p];
+		struct group key = { pt->layer, span_of(a, pt), 0 };
+		uint64_t hash = hl_hash(&key.span, sizeof(key.span), key.layer);
+		struct group *g = hl_get(open, hash, &key);
+		int more = group_match(&last, &key);   /* the run goes on */
+		last = key;
+		size_t now = a->njobs - 1;
+		if (!g) {
+			g = &gs[ng++];
+			*g = key;
+			if (hl_add(open, hash, g) < 0)
+				goto out;
+		} else if (more || held_max(&h, 1, 0, top, g->job, now) + pt->len <= HOLD_BYTES) {
+			held_add(&h, 1, 0, top, g->job, now, pt->len);
+			join(a, p, g->job);
+			continue;
+		}
+		g->job = now = a->njobs++;
+		held_add(&h, 1, 0, top, now, now, pt->len);
+		join(a, p, g->job);
+	}
+	rc = 0;
+out:
+	free(h.mx);
+	free(h.ad);
+	free(gs);
+	hl_free(open);
+	return rc;
+}
+
+/* ---- the workers ------------------------------------------------------ */
+
+/* A part of a job, by where its bytes are stored in the layer. */
+struct stored {
+	uint64_t off;
+	size_t part;
+};
+
+static int
+by_stored(const void *x, const void *y)
+{
+	uint64_t a = ((const struct stored *)x)->off, b = ((const struct stored *)y)->off;
+	return (a > b) - (a < b);
+}
+
+static int
+job_failed(struct job *j, const char *msg)
+{
+	snprintf(j->err.msg, sizeof(j->err.msg), "%s", msg);
+	return -1;
+}
+
+/* Fills the buffers of job J's parts through W's cursors, in one forward
+ * pass over its span; outside the lock. */
 static int
 run_job(struct worker *w, struct job *j)
 {
 	struct ahead *a = w->a;
+	uint32_t layer = a->parts[j->first].layer;
 
-	if (!(j->buf = malloc(j->bytes ? (size_t)j->bytes : 1))) {
-		snprintf(j->err.msg, sizeof(j->err.msg), "out of memory");
-		return -1;
+	if (j->n > w->ocap) {
+		struct stored *v = realloc(w->order, j->n * sizeof(*v));
+		if (!v)
+			return job_failed(j, "out of memory");
+		w->order = v;
+		w->ocap = j->n;
 	}
-	for (size_t i = j->first; i < j->first + j->n; i++) {
-		const struct part *p = &a->parts[i];
-		if (p->layer >= w->ncur) {
-			struct tar_cursor **v = realloc(w->cur, (p->layer + 1) * sizeof(*v));
-			if (!v) {
-				snprintf(j->err.msg, sizeof(j->err.msg), "out of memory");
-				return -1;
-			}
-			memset(v + w->ncur, 0, (p->layer + 1 - w->ncur) * sizeof(*v));
-			w->cur = v;
-			w->ncur = p->layer + 1;
-		}
-		if (!w->cur[p->layer] && !(w->cur[p->layer] = tar_cursor_new(p->in))) {
-			snprintf(j->err.msg, sizeof(j->err.msg), "out of memory");
-			return -1;
-		}
-		if (tar_cursor_read(w->cur[p->layer], p->e, p->pos, j->buf + p->boff,
-				    (size_t)p->len, &j->err) < 0)
+	size_t k = 0;
+	for (size_t p = j->first; p != SIZE_MAX; p = a->parts[p].nextp)
+		w->order[k++] = (struct stored){ a->parts[p].e->data_off + a->parts[p].pos, p };
+	qsort(w->order, k, sizeof(*w->order), by_stored);
+	if (layer >= w->ncur) {
+		struct tar_cursor **v = realloc(w->cur, (layer + 1) * sizeof(*v));
+		if (!v)
+			return job_failed(j, "out of memory");
+		memset(v + w->ncur, 0, (layer + 1 - w->ncur) * sizeof(*v));
+		w->cur = v;
+		w->ncur = layer + 1;
+	}
+	if (!w->cur[layer] && !(w->cur[layer] = tar_cursor_new(a->in[layer])))
+		return job_failed(j, "out of memory");
+	for (size_t i = 0; i < k; i++) {
+		struct part *p = &a->parts[w->order[i].part];
+		if (!(p->buf = malloc((size_t)p->len)))
+			return job_failed(j, "out of memory");
+		if (tar_cursor_read(w->cur[layer], p->e, p->pos, p->buf, (size_t)p->len,
+				    &j->err) < 0)
 			return -1;
 	}
 	return 0;
@@ -172,7 +347,7 @@ work(void *arg)
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
-		while (!a->stop && a->next < a->njobs && a->next >= a->released + a->inflight)
+		while (!a->stop && a->next < a->njobs && a->next >= a->begun + a->inflight)
 			pthread_cond_wait(&a->cv, &a->mu);
 		if (a->stop || a->next >= a->njobs)
 			break;
@@ -191,25 +366,15 @@ work(void *arg)
 int
 ahead_start(struct ahead *a)
 {
+	if (plan(a) < 0)
+		return -1;
 	for (size_t i = 0; i < a->nworkers; i++) {
 		a->w[i].a = a;
 		if (pthread_create(&a->w[i].tid, NULL, work, &a->w[i]) != 0)
 			break;
 		a->started++;
 	}
-	return a->started ? 0 : -1;
-}
-
-/* The writer is done with the oldest job: its buffer goes, and a worker
- * may take one more. Called with the lock held. */
-static void
-release(struct ahead *a)
-{
-	struct job *j = &a->jobs[a->released++];
-
-	free(j->buf);
-	j->buf = NULL;
-	pthread_cond_broadcast(&a->cv);
+	return 0;
 }
 
 const void *
@@ -217,9 +382,12 @@ ahead_next(struct ahead *a, const struct tar_entry *e, size_t *len, struct tar_e
 	   uint32_t *layer)
 {
 	pthread_mutex_lock(&a->mu);
-	if (a->cur > 0 && a->released < a->njobs &&
-	    a->cur == a->jobs[a->released].first + a->jobs[a->released].n)
-		release(a);
+	if (a->hold != SIZE_MAX) {
+		/* the writer is done with that part */
+		free(a->parts[a->hold].buf);
+		a->parts[a->hold].buf = NULL;
+		a->hold = SIZE_MAX;
+	}
 	if (a->cur >= a->nparts || a->parts[a->cur].e != e) {
 		pthread_mutex_unlock(&a->mu);
 		snprintf(err->msg, sizeof(err->msg), "content read out of order");
@@ -229,30 +397,37 @@ ahead_next(struct ahead *a, const struct tar_entry *e, size_t *len, struct tar_e
 	}
 	const struct part *p = &a->parts[a->cur];
 	struct job *j = &a->jobs[p->job];
+	if (p->job >= a->begun) {
+		/* the first part of a job: a worker may take one more */
+		a->begun = p->job + 1;
+		pthread_cond_broadcast(&a->cv);
+	}
 	if (!a->started && j->state == JOB_WAITING) {
 		/* no worker: the writer fills the job itself */
 		j->state = run_job(&a->self, j) < 0 ? JOB_FAILED : JOB_READY;
 	}
 	while (j->state == JOB_WAITING || j->state == JOB_RUNNING)
 		pthread_cond_wait(&a->cv, &a->mu);
-	pthread_mutex_unlock(&a->mu);
 	*layer = p->layer;
 	if (j->state == JOB_FAILED) {
+		pthread_mutex_unlock(&a->mu);
 		*err = j->err;
 		return NULL;
 	}
-	a->cur++;
+	a->hold = a->cur++;
+	pthread_mutex_unlock(&a->mu);
 	*len = (size_t)p->len;
-	return j->buf + p->boff;
+	return p->buf;
 }
 
 static void
-free_cursors(struct worker *w)
+free_worker(struct worker *w)
 {
 	for (size_t i = 0; i < w->ncur; i++)
 		if (w->cur[i])
 			tar_cursor_free(w->cur[i]);
 	free(w->cur);
+	free(w->order);
 }
 
 void
@@ -267,12 +442,13 @@ ahead_free(struct ahead *a)
 	for (size_t i = 0; i < a->started; i++)
 		pthread_join(a->w[i].tid, NULL);
 	for (size_t i = 0; i < a->started; i++)
-		free_cursors(&a->w[i]);
-	free_cursors(&a->self);
-	for (size_t i = 0; i < a->njobs; i++)
-		free(a->jobs[i].buf);
+		free_worker(&a->w[i]);
+	free_worker(&a->self);
+	for (size_t i = 0; i < a->nparts; i++)
+		free(a->parts[i].buf);
 	free(a->jobs);
 	free(a->parts);
+	free(a->in);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);

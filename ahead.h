@@ -4,12 +4,19 @@
  *
  * The order of the output is known before its first byte is written, so
  * the content the writer will need is a list, made first: every entry's
- * bytes, cut where its layer's access points lie (tar_in_span_*). A run of
- * such parts in one span of one layer is a job. Each worker takes the next
- * job, restarts inflate at the span's access point with a cursor of its
- * own and fills the job's buffer; the writer takes the parts back in the
- * same order. At most a few jobs per worker are in flight, which bounds
- * memory to about (2 * workers + 2) spans.
+ * bytes, cut where its layer's access points lie (tar_in_span_*). The
+ * list is then planned into jobs: each job is the parts of one span of
+ * one layer that one pass of inflate fills, from the span's access point
+ * forward, even where the output comes back to that span later (a later
+ * layer's files stand among an earlier layer's in the output, so its
+ * reading jumps back and forth). A job's buffer lives from its first part
+ * to its last, and the plan keeps the buffers alive at once within 64 MiB
+ * (and a span): past that a span is inflated again. Each worker takes the
+ * next job in order of first use, restarts inflate with a cursor of its
+ * own and fills the job's buffer; the writer takes the parts back in list
+ * order. At most a few jobs per worker are taken ahead of the writer,
+ * which bounds memory to the held 64 MiB and about (2 * workers + 2)
+ * spans. Spans that hold nothing the output needs are never inflated.
  *
  * Nothing here prints or exits; an error in a worker comes back to the
  * writer with the part it concerns.
@@ -24,7 +31,8 @@
 
 struct ahead;
 
-/* A new, empty list for NWORKERS threads (at least 1). NULL on ENOMEM. */
+/* A new, empty list for NWORKERS threads; with 0, the writer inflates
+ * each job itself when it reaches it. NULL on ENOMEM. */
 struct ahead *ahead_new(size_t nworkers);
 
 /*
@@ -37,8 +45,9 @@ int ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct t
 /* The number of entries added. */
 size_t ahead_count(const struct ahead *a);
 
-/* ahead_start: starts the workers. Returns 0, or -1 when no thread could be
- * made (the writer then reads everything itself, in ahead_next). */
+/* ahead_start: plans the jobs and starts the workers (where no thread can
+ * be made, the writer fills the jobs itself, in ahead_next). Returns 0, or
+ * -1 on ENOMEM. */
 int ahead_start(struct ahead *a);
 
 /*

@@ -1773,7 +1773,7 @@ emit(int fd, const char *out_name)
 		em.direct = S_ISFIFO(st.st_mode) ? DIRECT_SPLICE
 			  : S_ISREG(st.st_mode) ? DIRECT_COPY_RANGE : DIRECT_NONE;
 	choose_carriers();
-	if (!opt_list && opt_jobs > 1 && (em.ahead = ahead_new(opt_jobs))) {
+	if (!opt_list && (em.ahead = ahead_new(opt_jobs > 1 ? opt_jobs : 0))) {
 		/* the same walk, once to list what the workers inflate */
 		em.planning = 1;
 		emit_tree(&em);
