@@ -30,6 +30,7 @@
 #define VERSION "1.0"
 #define MAX_HOPS 40             /* symlinks followed in one lookup, as Linux */
 #define COPY_BUF (256 * 1024)
+#define PIPE_BYTES (1 << 20)    /* the output pipe's size, when it is one */
 #define MAX_FILTERS 4           /* compressions inside compressions undone */
 
 /* One indexed member of one layer. */
@@ -1769,9 +1770,15 @@ emit(int fd, const char *out_name)
 	if (tar_out_init(&em.out, fd) < 0)
 		die_oom();
 	struct stat st;
-	if (!opt_list && fstat(fd, &st) == 0)
-		em.direct = S_ISFIFO(st.st_mode) ? DIRECT_SPLICE
-			  : S_ISREG(st.st_mode) ? DIRECT_COPY_RANGE : DIRECT_NONE;
+	if (fstat(fd, &st) == 0) {
+		/* a larger pipe: the reader and tarflat wake each other less
+		 * often (where the system allows it; else the pipe stays) */
+		if (S_ISFIFO(st.st_mode))
+			(void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
+		if (!opt_list)
+			em.direct = S_ISFIFO(st.st_mode) ? DIRECT_SPLICE
+				  : S_ISREG(st.st_mode) ? DIRECT_COPY_RANGE : DIRECT_NONE;
+	}
 	choose_carriers();
 	if (!opt_list && (em.ahead = ahead_new(opt_jobs > 1 ? opt_jobs : 0))) {
 		/* the same walk, once to list what the workers inflate */
