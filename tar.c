@@ -265,15 +265,19 @@ static int header_checksum_ok(const unsigned char *b)
 {
 	const struct tar_header *h = (const struct tar_header *)(const void *)b;
 	int64_t stored;
-	int64_t usum = 0, ssum = 0;
+	int32_t usum = 0, ssum = 0;     /* at most 512 * 255 in size */
 
 	if (tar_get_num(h->chksum, sizeof h->chksum, &stored) < 0)
 		return 0;
-	for (size_t i = 0; i < TAR_BLOCK; i++) {
-		int in_field = i >= 148 && i < 156;
-		unsigned char c = in_field ? ' ' : b[i];
-		usum += c;
-		ssum += (signed char)c;
+	/* every byte, then the checksum field counted as eight spaces (two
+	 * plain loops, which the compiler vectorises) */
+	for (size_t i = 0; i < TAR_BLOCK; i++)
+		usum += b[i];
+	for (size_t i = 0; i < TAR_BLOCK; i++)
+		ssum += (signed char)b[i];
+	for (size_t i = 148; i < 156; i++) {
+		usum += ' ' - b[i];
+		ssum += ' ' - (signed char)b[i];
 	}
 	return stored == usum || stored == ssum;
 }
@@ -624,7 +628,7 @@ struct tar_in {
 	unsigned char *gapbuf;  /* GAPCHUNK bytes for what indexing skips */
 	unsigned char *ra;      /* plain layers: READAHEAD bytes read at RA_OFF */
 	uint64_t ra_off;
-	size_t ra_len;
+	size_t ra_len, ra_want;
 
 	/* tar_next */
 	int state;
@@ -667,6 +671,11 @@ struct tar_cursor {
 	uint64_t sp_hdr_off;    /* with SP_MAP, names the entry */
 	size_t sp_idx;
 	uint64_t sp_stored;     /* stored bytes before region sp_idx */
+
+	/* a plain layer: small reads come through CUR_WINDOW bytes at W_OFF */
+	unsigned char *w;
+	uint64_t w_off;
+	size_t w_len, w_want;
 };
 
 static void warnf(struct tar_in *in, uint64_t off, const char *msg)
@@ -764,12 +773,16 @@ static int ix_fill(struct tar_in *in, struct tar_err *err)
 /* Reads up to N bytes at the stream position; fewer only at the end.
  * Returns the count or -1. */
 /*
- * A plain layer's index pass reads through a READAHEAD window, so that the
- * headers of a run of small members cost one pread, not one each (a layer
- * of 60 000 small files made 60 000 preads). Up to N bytes at in->pos;
- * short only at the end.
+ * A plain layer's index pass reads through a window, so that the headers
+ * of a run of small members cost one pread, not one each (a layer of
+ * 60 000 small files made 60 000 preads). The window is READAHEAD bytes
+ * where the members are small; past a member that left it behind (large
+ * content, skipped), it starts again from RA_MIN and doubles while the
+ * reads go on where it ends, so a header after a large file copies little
+ * more than itself. Up to N bytes at in->pos; short only at the end.
  */
 #define READAHEAD (32u * 1024)
+#define RA_MIN (4u * 1024)
 
 static ssize_t plain_read(struct tar_in *in, void *buf, size_t n)
 {
@@ -780,7 +793,10 @@ static ssize_t plain_read(struct tar_in *in, void *buf, size_t n)
 			errno = ENOMEM;
 			return -1;
 		}
-		ssize_t r = ix_pread(in, in->ra, READAHEAD, in->pos);
+		uint64_t end = in->ra_off + in->ra_len;
+		in->ra_want = in->pos > end || !in->ra_want ? RA_MIN
+			    : min_size(2 * in->ra_want, READAHEAD);
+		ssize_t r = ix_pread(in, in->ra, in->ra_want > n ? in->ra_want : n, in->pos);
 		if (r < 0)
 			return -1;
 		in->ra_off = in->pos;
@@ -2065,6 +2081,7 @@ void tar_cursor_free(struct tar_cursor *c)
 	if (!c)
 		return;
 	gz_cursor_free(c->gz);
+	free(c->w);
 	free(c);
 }
 
@@ -2083,6 +2100,18 @@ uint64_t tar_in_span_end(const struct tar_in *in, uint64_t stored_off)
 	return in->gzip ? gz_span_end(in->gz, stored_off) : UINT64_MAX;
 }
 
+/*
+ * A plain layer's small reads (small files, written in about the order
+ * they are stored) come through a window: one pread serves a run of them.
+ * The window is CUR_SMALL bytes after a jump, and doubles up to
+ * CUR_WINDOW while each read starts at most CUR_GAP past its end (the
+ * next member's header), so a small file before a large one does not
+ * copy much of the large one, which goes out by splice.
+ */
+#define CUR_WINDOW (128u * 1024)
+#define CUR_SMALL (16u * 1024)
+#define CUR_GAP (8u * 1024)
+
 /* Copies LEN stored bytes at OFF in the (uncompressed) layer. */
 static int read_stored(struct tar_cursor *c, uint64_t off, unsigned char *buf,
 		       size_t len, struct tar_err *err)
@@ -2091,6 +2120,22 @@ static int read_stored(struct tar_cursor *c, uint64_t off, unsigned char *buf,
 
 	if (c->gz)
 		return gz_cursor_read(c->gz, off, buf, len, &ge) < 0 ? gz_failed(err, &ge) : 0;
+	if (len <= CUR_SMALL && (c->w || (c->w = malloc(CUR_WINDOW)))) {
+		if (off < c->w_off || off + len > c->w_off + c->w_len) {
+			uint64_t end = c->w_off + c->w_len;
+			c->w_want = off >= end && off - end <= CUR_GAP
+				  ? min_size(2 * c->w_want, CUR_WINDOW) : CUR_SMALL;
+			ssize_t r = in_pread(c->in, c->w, c->w_want, off);
+			if (r < 0)
+				return fail(err, off, "read error: %s", strerror(errno));
+			c->w_off = off;
+			c->w_len = (size_t)r;
+		}
+		if (off + len <= c->w_off + c->w_len) {
+			memcpy(buf, c->w + (off - c->w_off), len);
+			return 0;
+		}
+	}
 	ssize_t r = in_pread(c->in, buf, len, off);
 	if (r < 0)
 		return fail(err, off, "read error: %s", strerror(errno));
@@ -2223,6 +2268,19 @@ int tar_write_data(struct tar_out *o, const void *buf, size_t len)
 			return -1;
 	}
 	return 0;
+}
+
+unsigned char *tar_out_room(struct tar_out *o, size_t len, size_t *avail)
+{
+	if (o->len == o->cap && tar_out_flush(o) < 0)
+		return NULL;
+	*avail = min_size(o->cap - o->len, len);
+	return o->buf + o->len;
+}
+
+void tar_out_commit(struct tar_out *o, size_t n)
+{
+	o->len += n;
 }
 
 int tar_write_pad(struct tar_out *o, uint64_t size)

@@ -267,6 +267,13 @@ int tar_write_header(struct tar_out *o, const struct tar_entry *e);
 int tar_write_data(struct tar_out *o, const void *buf, size_t len);
 int tar_write_pad(struct tar_out *o, uint64_t size);
 
+/* tar_out_room: where the next content bytes go in the buffer, to be read
+ * into it in place: room for *AVAIL of them, 1 <= *AVAIL <= LEN (LEN > 0),
+ * flushing a full buffer first; NULL when that write fails.
+ * tar_out_commit: the first N bytes there are written (N <= *AVAIL). */
+unsigned char *tar_out_room(struct tar_out *o, size_t len, size_t *avail);
+void tar_out_commit(struct tar_out *o, size_t n);
+
 /* tar_write_end: two zero blocks, then flushes. */
 int tar_write_end(struct tar_out *o);
 int tar_out_flush(struct tar_out *o);

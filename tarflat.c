@@ -1445,7 +1445,6 @@ struct emitter {
 	const char *out_name;   /* for messages: FILE or "standard output" */
 	char *path;
 	size_t cap;
-	char *buf;
 	enum direct direct;     /* how a plain layer's content may go out */
 	struct ahead *ahead;    /* gzip content inflated on worker threads */
 	int planning;           /* this walk lists content for AHEAD only */
@@ -1539,11 +1538,15 @@ copy_content(struct emitter *em, const struct ent *src)
 	if (r > 0)
 		pos = size;
 	while (pos < size) {
-		size_t n = size - pos < COPY_BUF ? (size_t)(size - pos) : COPY_BUF;
-		if (tar_read_content(ly->in, &src->t, pos, em->buf, n, &te) < 0)
-			return fail_tar(ly, &te);
-		if (tar_write_data(&em->out, em->buf, n) < 0)
+		/* read straight into the output's buffer */
+		size_t n;
+		unsigned char *p = tar_out_room(&em->out, size - pos < SIZE_MAX
+						? (size_t)(size - pos) : SIZE_MAX, &n);
+		if (!p)
 			return fail_sys(NULL, em->out_name);
+		if (tar_read_content(ly->in, &src->t, pos, p, n, &te) < 0)
+			return fail_tar(ly, &te);
+		tar_out_commit(&em->out, n);
 		pos += n;
 	}
 	if (tar_write_pad(&em->out, size) < 0)
@@ -1766,7 +1769,6 @@ emit(int fd, const char *out_name)
 
 	em.path = xrealloc(NULL, em.cap);
 	em.path[0] = '\0';
-	em.buf = xrealloc(NULL, COPY_BUF);
 	if (tar_out_init(&em.out, fd) < 0)
 		die_oom();
 	struct stat st;
@@ -1803,7 +1805,6 @@ out:
 	ahead_free(em.ahead);
 	tar_out_free(&em.out);
 	free(em.path);
-	free(em.buf);
 	return rc;
 }
 
