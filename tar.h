@@ -24,7 +24,7 @@
 #define TAR_MAX_PAX    (1024 * 1024)     /* one pax extended header */
 #define TAR_MAX_EXT    64                /* chained extension headers per member */
 #define TAR_MAX_GLOBAL (64u << 20)       /* pax global records kept, per layer */
-#define TAR_SPAN       (4u << 20)        /* gzip output between access points */
+#define TAR_SPAN       (2u << 20)        /* gzip output between access points */
 
 /* The on-disk header, as POSIX ustar lays it out; GNU reuses prefix. */
 struct tar_header {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tar.h cursors (gz.c underneath): several threads read one layer at once,
-# each through its own tar_cursor, after indexing. Layers of several 4 MiB
+# each through its own tar_cursor, after indexing. Layers of several 2 MiB
 # spans: plain, one gzip member (gzip; pigz, which flushes often), many
 # members (with an empty one and zero bytes after the last), regular and
 # sparse entries (GNU tar: pax sparse 1.0 and old GNU 'S'). Every entry's

@@ -187,7 +187,7 @@ fi
 
 # ---- gzip shapes -------------------------------------------------------
 # Several members, a member per entry, an empty member, trailing zeros, and
-# a stream whose output passes access points (TAR_SPAN is 4 MiB; fuzz_gzip
+# a stream whose output passes access points (TAR_SPAN is 2 MiB; fuzz_gzip
 # skips inputs that inflate to more than 9 MiB).
 gzip -9n <"$TMP/base" >"$TMP/g1"
 gzip -1n <"$TMP/upper" >>"$TMP/g1"
