@@ -5,13 +5,12 @@
  * job of its span that is still open, or a new one. Jobs are numbered by
  * their first use, so workers take them in that order and the job the
  * writer waits for has always been allowed: no deadlock, whatever the
- * number of workers. A job lives from its first use to its last, and the
- * plan keeps one open only while the jobs alive at once stay within
- * HOLD_BYTES; that sum is kept over job time in a segment tree (range
- * add, range max). One lock and one condition variable guard the job
- * states; the buffers are filled outside the lock.
+ * number of workers. A part's bytes are held from its job's first use to
+ * its own, and a part joins an open job only while the bytes held at
+ * every moment stay within HOLD_BYTES; those sums are kept over job time
+ * in a segment tree (range add, range max). One lock and one condition
+ * variable guard the job states; the buffers are filled outside the lock.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,12 +9,12 @@
  * one layer that one pass of inflate fills, from the span's access point
  * forward, even where the output comes back to that span later (a later
  * layer's files stand among an earlier layer's in the output, so its
- * reading jumps back and forth). A job's buffer lives from its first part
- * to its last, and the plan keeps the buffers alive at once within 64 MiB
- * (and a span): past that a span is inflated again. Each worker takes the
- * next job in order of first use, restarts inflate with a cursor of its
- * own and fills the job's buffer; the writer takes the parts back in list
- * order. At most a few jobs per worker are taken ahead of the writer,
+ * reading jumps back and forth). A part's bytes are held from its job's
+ * run until the writer takes them, and the plan keeps what is held at
+ * once within 64 MiB (and a span): past that a span is inflated again.
+ * Each worker takes the next job in order of first use, restarts inflate
+ * with a cursor of its own and fills the job's parts; the writer takes
+ * the parts back in list order. At most a few jobs per worker are taken ahead of the writer,
  * which bounds memory to the held 64 MiB and about (2 * workers + 2)
  * spans. Spans that hold nothing the output needs are never inflated.
  *

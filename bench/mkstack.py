@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write one benchmark stack of container image layers, deterministically.
 
-usage: mkstack.py [--scale S] [--keep-tar] OUTDIR NAME
+usage: mkstack.py [--scale S] [--keep-tar] [--seed N] OUTDIR NAME
        mkstack.py --plain-from STACK3DIR OUTDIR plain
 
 NAME is one of
@@ -18,7 +18,8 @@ NAME is one of
                DIR (a complete stack3), gzip -dc of DIR's layers, each
                checked against the tar sha256 in DIR/manifest.json
 Sizes and entry counts are multiplied by S (default 1; 0.1 for a quick
-run).
+run). --seed N makes another stack of the same shape (for tests; it is
+built every time, never taken as cached).
 
 Writes OUTDIR/lNN.tar.gz (gzip -n -6; with --keep-tar also OUTDIR/lNN.tar)
 and, last, OUTDIR/manifest.json: per layer its file, entries (tar
@@ -687,13 +688,15 @@ def main():
     ap.add_argument("--scale", default="1")
     ap.add_argument("--keep-tar", action="store_true")
     ap.add_argument("--plain-from", metavar="DIR")
+    ap.add_argument("--seed", type=int, help="another stack of the same shape "
+                    "(t0429; the benchmark leaves it out)")
     ap.add_argument("outdir")
     ap.add_argument("name")
     a = ap.parse_args()
     if a.plain_from:
         with open(os.path.join(a.plain_from, "manifest.json")) as f:
             a.scale = json.load(f)["scale"]
-    if cached(a.outdir, a.scale):
+    if a.seed is None and cached(a.outdir, a.scale):
         return
     if a.plain_from:
         print("mkstack: plain: gzip -dc of %s" % a.plain_from, file=sys.stderr)
@@ -704,7 +707,8 @@ def main():
         raise SystemExit("mkstack.py: bad scale " + a.scale)
     layers, opt = plan(a.name)
     os.makedirs(a.outdir, exist_ok=True)
-    seed = int.from_bytes(hashlib.sha256(a.name.encode()).digest()[:8], "big")
+    key = a.name if a.seed is None else "%s/%d" % (a.name, a.seed)
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
     rng = random.Random(seed)
     pools = Pools(seed % 1000003)
     g = Gen(rng, pools, Model())
