@@ -1888,6 +1888,11 @@ flatten(void)
 		rc = apply_layer(layers[i], (uint32_t)i);
 	if (rc == 0)
 		rc = select_paths();
+	/* the tree is final: its lookups are done, and the emit's list of
+	 * gzip content takes the memory */
+	hl_free(tree);
+	hl_free(waiting);
+	tree = waiting = NULL;
 	return rc;
 }
 
