@@ -34,13 +34,19 @@ struct part {
 	uint32_t layer;
 };
 
-#define PART_MAX (1u << 30)
+/* A span is about TAR_SPAN bytes of output, but one deflate block can make
+ * a span of gigabytes: parts and jobs are cut smaller, so that memory does
+ * not grow with it (such a span is then read by several jobs, each one
+ * inflating forward from where its worker's cursor stands). */
+#define PART_MAX (1u << 20)
+#define JOB_MAX ((uint64_t)4 << 20)
 
 enum { JOB_WAITING, JOB_RUNNING, JOB_READY, JOB_FAILED };
 
 /* Parts of one span of one layer, inflated in one pass. */
 struct job {
 	size_t first, lastp, n; /* parts: the first and last in list order */
+	uint64_t bytes;         /* theirs, at most JOB_MAX */
 	int state;
 	struct tar_err err;
 };
@@ -213,25 +219,43 @@ join(struct ahead *a, size_t p, size_t j)
 }
 
 /*
- * Puts each part into a job. A part's bytes are held from its job's first
- * use to its own. A part that starts a run (of one span, in list order)
- * joins the open job of its span when the bytes held at every job time
- * since that job began stay within HOLD_BYTES; else it opens a new job.
- * The rest of a run follows its first part unchecked: a run lies in one
- * span, so the bytes held at any time exceed HOLD_BYTES by at most a span
- * (no checked part joins there afterwards), and each run opens at most
- * one job, which bounds the tree's size.
+ * The run of parts that starts at P: parts of one span, back to back in
+ * the list, at most JOB_MAX bytes (at least one part). Returns the index
+ * after it; *BYTES gets its size.
+ */
+static size_t
+run_end(const struct ahead *a, size_t p, uint64_t *bytes)
+{
+	struct group k = { a->parts[p].layer, span_of(a, &a->parts[p]), 0 };
+	size_t q = p;
+
+	*bytes = 0;
+	while (q < a->nparts) {
+		const struct part *pt = &a->parts[q];
+		struct group g = { pt->layer, span_of(a, pt), 0 };
+		if (q > p && (!group_match(&g, &k) || *bytes + pt->len > JOB_MAX))
+			break;
+		*bytes += pt->len;
+		q++;
+	}
+	return q;
+}
+
+/*
+ * Puts each run of parts into a job: the open job of its span, when that
+ * stays within JOB_MAX bytes and the bytes held at every job time since
+ * that job began stay within HOLD_BYTES (a part's bytes are held from its
+ * job's first use to its own); else a new job, which holds the run only
+ * at its own time (so what is held at once exceeds HOLD_BYTES by at most
+ * a job). Each run opens at most one job, which bounds the tree's size.
  */
 static int
 plan(struct ahead *a)
 {
 	size_t runs = 0;
-	struct group last = { UINT32_MAX, 0, 0 };
-	for (size_t p = 0; p < a->nparts; p++) {
-		struct group k = { a->parts[p].layer, span_of(a, &a->parts[p]), 0 };
-		runs += !group_match(&last, &k);
-		last = k;
-	}
+	uint64_t bytes;
+	for (size_t p = 0; p < a->nparts; p = run_end(a, p, &bytes))
+		runs++;
 	struct held h = { NULL, NULL, 1 };
 	while (h.size < runs)
 		h.size *= 2;
@@ -244,28 +268,30 @@ plan(struct ahead *a)
 	if (!h.mx || !h.ad || !gs || !open || !a->jobs)
 		goto out;
 	size_t ng = 0, top = h.size - 1;
-	last.layer = UINT32_MAX;
-	for (size_t p = 0; p < a->nparts; p++) {
+	for (size_t p = 0, q; p < a->nparts; p = q) {
+		q = run_end(a, p, &bytes);
 		struct part *pt = &a->parts[p];
 		struct group key = { pt->layer, span_of(a, pt), 0 };
 		uint64_t hash = hl_hash(&key.span, sizeof(key.span), key.layer);
 		struct group *g = hl_get(open, hash, &key);
-		int more = group_match(&last, &key);   /* the run goes on */
-		last = key;
-		size_t now = a->njobs - 1;
-		if (!g) {
-			g = &gs[ng++];
-			*g = key;
-			if (hl_add(open, hash, g) < 0)
-				goto out;
-		} else if (more || held_max(&h, 1, 0, top, g->job, now) + pt->len <= HOLD_BYTES) {
-			held_add(&h, 1, 0, top, g->job, now, pt->len);
-			join(a, p, g->job);
-			continue;
+		size_t now = a->njobs - 1, j;
+		if (g && a->jobs[g->job].bytes + bytes <= JOB_MAX &&
+		    held_max(&h, 1, 0, top, g->job, now) + bytes <= HOLD_BYTES) {
+			j = g->job;
+			held_add(&h, 1, 0, top, j, now, bytes);
+		} else {
+			if (!g) {
+				g = &gs[ng++];
+				*g = key;
+				if (hl_add(open, hash, g) < 0)
+					goto out;
+			}
+			j = g->job = a->njobs++;
+			held_add(&h, 1, 0, top, j, j, bytes);
 		}
-		g->job = now = a->njobs++;
-		held_add(&h, 1, 0, top, now, now, pt->len);
-		join(a, p, g->job);
+		for (size_t r = p; r < q; r++)
+			join(a, r, j);
+		a->jobs[j].bytes += bytes;
 	}
 	rc = 0;
 out:

@@ -9,7 +9,8 @@
 # output must not depend on -j, and extracted it must be the tree an
 # independent model (below) predicts, bytes and hardlink groups. The
 # second stack holds more than the plan's 64 MiB: every span of its first
-# layer is first needed at the start, and read again where it lies.
+# layer is first needed at the start, and read again where it lies. The
+# last is one deflate block of 256 MiB, read in bounded memory.
 . "$(dirname "$0")/lib.sh"
 need gzip
 
@@ -156,5 +157,61 @@ is "jumps: z/yy carries a/y's bytes, a/hz is the carrier of z/s2/g3" \
 "-rw-r--r-- a/hz  
 -rw-r--r-- z/yy  
 hrw-r--r-- z/s2/g3 link to"
+
+# One deflate block that makes 256 MiB of output (a bomb: gzip and zlib
+# cut blocks far smaller, but nothing in the format does): its span is
+# 256 MiB, and the jobs reading it must not grow with it.
+python3 - <<'EOF2'
+import struct, tarfile, zlib
+size = 256 << 20
+ti = tarfile.TarInfo("zeros")
+ti.size, ti.mtime = size, 1000
+head = ti.tobuf(tarfile.USTAR_FORMAT)
+tail = bytes(1024)                        # SIZE is a multiple of 512
+out, acc, nacc = bytearray(), 0, 0
+def put(v, n):                            # deflate's bit order, LSB first
+    global acc, nacc
+    acc |= v << nacc
+    nacc += n
+    while nacc >= 8:
+        out.append(acc & 255)
+        acc >>= 8
+        nacc -= 8
+def code(c, n):                           # Huffman codes go MSB first
+    put(int(format(c, "0%db" % n)[::-1], 2), n)
+def lit(x):                               # the fixed literal codes
+    code(0x30 + x, 8) if x < 144 else code(0x190 + x - 144, 9)
+put(1, 1); put(1, 2)                      # the last block, fixed codes
+for x in head:
+    lit(x)
+lit(0)
+run = int(format(0xC5, "08b")[::-1], 2)   # length 258 (code 285), then
+for _ in range((size - 1) // 258):        # distance 1 (code 0, 5 bits)
+    put(run, 13)
+for _ in range((size - 1) % 258):
+    lit(0)
+for x in tail:
+    lit(x)
+code(0, 7)                                # end of block
+if nacc:
+    out.append(acc)
+data = head + bytes(size) + tail
+open("bomb.tar.gz", "wb").write(b"\x1f\x8b\x08\0\0\0\0\0\0\xff" + bytes(out) +
+                                struct.pack("<II", zlib.crc32(data), len(data) & 0xffffffff))
+EOF2
+if [ -x /usr/bin/time ]; then
+	for j in 1 2; do
+		/usr/bin/time -f %M -o bomb.rss "$TARFLAT" -j $j bomb.tar.gz >bomb.tar 2>bomb.err
+		is "a 256 MiB span -j $j: exit 0, stderr empty" "$? $(wc -c <bomb.err)" "0 0"
+		ok "a 256 MiB span -j $j: peak RSS under 64 MiB ($(tail -n 1 bomb.rss) KiB)" \
+			test "$(tail -n 1 bomb.rss)" -lt 65536
+		is "a 256 MiB span -j $j: the content, 256 MiB of zeros" \
+			"$(tar -xOf bomb.tar zeros | python3 -c 'import sys; b = sys.stdin.buffer.read(); print(len(b), b.count(0))')" \
+			"268435456 268435456"
+	done
+	rm -f bomb.tar
+else
+	skip "a 256 MiB span: bounded memory" "/usr/bin/time not installed"
+fi
 
 done_testing
