@@ -64,7 +64,7 @@ asan: t/hltest
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/shatest t/shatest.c sha2.c
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/jsontest t/jsontest.c json.c
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/gztest $(GZTEST_SRC) $(LDLIBS)
-	TARFLAT=$$PWD/.asan/tarflat SHATEST=$$PWD/.asan/shatest \
+	TARFLAT_SANITIZED=asan TARFLAT=$$PWD/.asan/tarflat SHATEST=$$PWD/.asan/shatest \
 		JSONTEST=$$PWD/.asan/jsontest GZTEST=$$PWD/.asan/gztest t/run
 
 # t0427's concurrent cursors, and the emit's workers (ahead.c) in the
@@ -73,7 +73,7 @@ tsan:
 	rm -rf .tsan && mkdir .tsan
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -I. -o .tsan/gztest $(GZTEST_SRC) $(LDLIBS)
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -o .tsan/tarflat $(SRC) $(LDLIBS)
-	GZTEST=$$PWD/.tsan/gztest TARFLAT=$$PWD/.tsan/tarflat \
+	TARFLAT_SANITIZED=tsan GZTEST=$$PWD/.tsan/gztest TARFLAT=$$PWD/.tsan/tarflat \
 		t/run t0426-gzip-backwards.sh t0427-gzip-cursors.sh t0428-ahead-plan.sh
 
 # The reader tests again with tarflat under valgrind (slow: CI runs it once).

@@ -199,19 +199,28 @@ data = head + bytes(size) + tail
 open("bomb.tar.gz", "wb").write(b"\x1f\x8b\x08\0\0\0\0\0\0\xff" + bytes(out) +
                                 struct.pack("<II", zlib.crc32(data), len(data) & 0xffffffff))
 EOF2
-if [ -x /usr/bin/time ]; then
-	for j in 1 2; do
+# (a sanitizer's shadow memory and quarantine are not tarflat's: make asan
+# and make tsan set TARFLAT_SANITIZED, and only the content is checked)
+rss=yes
+[ -x /usr/bin/time ] || rss="/usr/bin/time not installed"
+[ -z "${TARFLAT_SANITIZED:-}" ] || rss="a sanitizer build"
+for j in 1 2; do
+	if [ "$rss" = yes ]; then
 		/usr/bin/time -f %M -o bomb.rss "$TARFLAT" -j $j bomb.tar.gz >bomb.tar 2>bomb.err
-		is "a 256 MiB span -j $j: exit 0, stderr empty" "$? $(wc -c <bomb.err)" "0 0"
+	else
+		"$TARFLAT" -j $j bomb.tar.gz >bomb.tar 2>bomb.err
+	fi
+	is "a 256 MiB span -j $j: exit 0, stderr empty" "$? $(wc -c <bomb.err)" "0 0"
+	if [ "$rss" = yes ]; then
 		ok "a 256 MiB span -j $j: peak RSS under 64 MiB ($(tail -n 1 bomb.rss) KiB)" \
 			test "$(tail -n 1 bomb.rss)" -lt 65536
-		is "a 256 MiB span -j $j: the content, 256 MiB of zeros" \
-			"$(tar -xOf bomb.tar zeros | python3 -c 'import sys; b = sys.stdin.buffer.read(); print(len(b), b.count(0))')" \
-			"268435456 268435456"
-	done
-	rm -f bomb.tar
-else
-	skip "a 256 MiB span: bounded memory" "/usr/bin/time not installed"
-fi
+	else
+		skip "a 256 MiB span -j $j: peak RSS" "$rss"
+	fi
+	is "a 256 MiB span -j $j: the content, 256 MiB of zeros" \
+		"$(tar -xOf bomb.tar zeros | python3 -c 'import sys; b = sys.stdin.buffer.read(); print(len(b), b.count(0))')" \
+		"268435456 268435456"
+done
+rm -f bomb.tar
 
 done_testing
