@@ -11,6 +11,7 @@
  * in a segment tree (range add, range max). One lock and one condition
  * variable guard the job states; the buffers are filled outside the lock.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +29,13 @@ struct part {
 	const struct tar_entry *e;
 	unsigned char *buf;     /* the bytes, from the job's run to their use */
 	uint64_t pos;
-	size_t job;
-	size_t nextp;           /* the job's next part, in list order */
+	uint32_t job;
+	uint32_t nextp;         /* the job's next part, in list order, or NONE */
 	uint32_t len;           /* at most PART_MAX */
 	uint32_t layer;
 };
+
+#define NONE UINT32_MAX         /* parts and jobs number fewer */
 
 /* A span is about TAR_SPAN bytes of output, but one deflate block can make
  * a span of gigabytes: parts and jobs are cut smaller, so that memory does
@@ -45,7 +48,7 @@ enum { JOB_WAITING, JOB_RUNNING, JOB_READY, JOB_FAILED };
 
 /* Parts of one span of one layer, inflated in one pass. */
 struct job {
-	size_t first, lastp, n; /* parts: the first and last in list order */
+	uint32_t first, lastp, n; /* parts: the first and last in list order */
 	uint64_t bytes;         /* theirs, at most JOB_MAX */
 	int state;
 	struct tar_err err;
@@ -118,6 +121,10 @@ ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct tar_e
 			len = end - off;
 		if (len > PART_MAX)
 			len = PART_MAX;
+		if (a->nparts == NONE - 1) {
+			errno = ENOMEM;
+			return -1;
+		}
 		if (a->nparts == a->cap) {
 			size_t c = a->cap ? a->cap * 2 : 256;
 			struct part *v = realloc(a->parts, c * sizeof(*v));
@@ -210,12 +217,12 @@ join(struct ahead *a, size_t p, size_t j)
 	struct job *jb = &a->jobs[j];
 
 	if (jb->n++)
-		a->parts[jb->lastp].nextp = p;
+		a->parts[jb->lastp].nextp = (uint32_t)p;
 	else
-		jb->first = p;
-	jb->lastp = p;
-	a->parts[p].job = j;
-	a->parts[p].nextp = SIZE_MAX;
+		jb->first = (uint32_t)p;
+	jb->lastp = (uint32_t)p;
+	a->parts[p].job = (uint32_t)j;
+	a->parts[p].nextp = NONE;
 }
 
 /*
@@ -340,7 +347,7 @@ run_job(struct worker *w, struct job *j)
 		w->ocap = j->n;
 	}
 	size_t k = 0;
-	for (size_t p = j->first; p != SIZE_MAX; p = a->parts[p].nextp)
+	for (size_t p = j->first; p != NONE; p = a->parts[p].nextp)
 		w->order[k++] = (struct stored){ a->parts[p].e->data_off + a->parts[p].pos, p };
 	qsort(w->order, k, sizeof(*w->order), by_stored);
 	if (layer >= w->ncur) {

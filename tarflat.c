@@ -94,10 +94,12 @@ struct node {
 	struct node *child, *next, *prev;       /* children, unordered */
 	struct inode *ino;
 	const char *name;
-	size_t len;
+	uint32_t len;           /* of NAME (a component: within the name caps);
+	                         * with PARENT and NAME in the first cache line,
+	                         * which is what a lookup reads */
+	uint32_t upper;         /* 1 + last layer that created or passed it */
 	uint64_t key;           /* seq of the entry that created it */
 	uint64_t wseq;          /* seq of the last entry that wrote it */
-	uint32_t upper;         /* 1 + last layer that created or passed it */
 	uint32_t wiped;         /* 1 + a layer after whose whiteouts it holds
 	                         * nothing from below (or that created it):
 	                         * wiping it again in that layer is a no-op */
@@ -107,8 +109,8 @@ struct node {
 	unsigned in:1;          /* at or below a --path (or no --path) */
 	unsigned resort:1;      /* a carrier below moved: sort again */
 	struct node **kids;     /* sorted children, during emit */
-	size_t nkids;
-	size_t at;              /* the next of kids to visit */
+	uint32_t nkids;
+	uint32_t at;            /* the next of kids to visit */
 };
 
 /* Hardlinks of one layer waiting for a target that appears later in it,
@@ -429,7 +431,7 @@ node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
 	if (s)
 		memcpy(s, name, len);
 	n->name = s ? s : name;
-	n->len = len;
+	n->len = (uint32_t)len;
 	n->parent = dir;
 	n->ino = ino;
 	n->key = n->wseq = e->seq;
