@@ -916,9 +916,11 @@ def late_link(path, name):
         ms = layer["members"]
         for i, m in enumerate(ms):
             if m["type"] == "h" and norm(m["name"]) == norm(name):
+                # also a link to its own name (or below it) that a later
+                # member writes: tarflat.1 binds a late link when its
+                # target appears, and drops it when its own name is
+                # written again, which such a member does
                 t = norm(m["linkname"])
-                if under(t, norm(name)):
-                    continue    # a link to itself or below: not that case
                 if any(norm(x["name"]) == t for x in ms[i + 1:] if x["type"] not in "wo"):
                     return True
     return False
