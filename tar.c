@@ -610,6 +610,14 @@ struct gsnap {
 
 enum { ST_READING, ST_DONE, ST_FAILED };
 
+/* Bytes LEN of a plain layer read at OFF into BUF; WANT is how many the
+ * last read asked for (window_get). */
+struct window {
+	unsigned char *buf;
+	uint64_t off;
+	size_t len, want;
+};
+
 struct tar_in {
 	int fd;
 	int gzip;
@@ -626,9 +634,7 @@ struct tar_in {
 	void *feed_ctx;
 	uint64_t fed;           /* layer bytes [0, fed) went to feed_raw */
 	unsigned char *gapbuf;  /* GAPCHUNK bytes for what indexing skips */
-	unsigned char *ra;      /* plain layers: READAHEAD bytes read at RA_OFF */
-	uint64_t ra_off;
-	size_t ra_len, ra_want;
+	struct window ra;       /* plain layers: the headers' read window */
 
 	/* tar_next */
 	int state;
@@ -672,10 +678,7 @@ struct tar_cursor {
 	size_t sp_idx;
 	uint64_t sp_stored;     /* stored bytes before region sp_idx */
 
-	/* a plain layer: small reads come through CUR_WINDOW bytes at W_OFF */
-	unsigned char *w;
-	uint64_t w_off;
-	size_t w_len, w_want;
+	struct window w;        /* a plain layer: small content reads */
 };
 
 static void warnf(struct tar_in *in, uint64_t off, const char *msg)
@@ -731,7 +734,8 @@ static ssize_t ix_pread(struct tar_in *in, void *buf, size_t n, uint64_t off)
 
 /* --- a gzip layer, through gz.c --- */
 
-/* gz.c's three callbacks, with the reader as their context. */
+/* gz.c's three callbacks, with the reader as their context (the first two
+ * are also window_get's reads: the indexing stream's and a plain one). */
 static ssize_t gz_scan_read(void *ctx, void *buf, size_t n, uint64_t off)
 {
 	return ix_pread(ctx, buf, n, off);
@@ -770,41 +774,51 @@ static int ix_fill(struct tar_in *in, struct tar_err *err)
 
 /* --- the stream tar_next reads, plain or gzip --- */
 
-/* Reads up to N bytes at the stream position; fewer only at the end.
- * Returns the count or -1. */
 /*
- * A plain layer's index pass reads through a window, so that the headers
- * of a run of small members cost one pread, not one each (a layer of
- * 60 000 small files made 60 000 preads). The window is READAHEAD bytes
- * where the members are small; past a member that left it behind (large
- * content, skipped), it starts again from RA_MIN and doubles while the
- * reads go on where it ends, so a header after a large file copies little
- * more than itself. Up to N bytes at in->pos; short only at the end.
+ * A plain layer read through a window: one pread serves a run of small
+ * reads (headers of small members, small files written in about the
+ * order they are stored). The window is MIN bytes after a jump and
+ * doubles up to MAX while each read starts at most GAP past its end, so
+ * a read before a large member, skipped or spliced, copies little of it.
+ * Returns the bytes at OFF the window holds, up to N (N <= MAX; fewer only
+ * at the layer's end), or -1 with errno set.
  */
+static ssize_t window_get(struct window *w, ssize_t (*rd)(void *, void *, size_t, uint64_t),
+			  void *ctx, uint64_t off, size_t n, size_t min, size_t max, size_t gap)
+{
+	uint64_t end = w->off + w->len;
+
+	if (!w->buf || off < w->off || off + n > end) {
+		if (!w->buf && !(w->buf = malloc(max))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		w->want = w->want && off >= w->off && off <= end + gap
+			? min_size(2 * w->want, max) : min;
+		ssize_t r = rd(ctx, w->buf, w->want > n ? w->want : n, off);
+		if (r < 0)
+			return -1;
+		w->off = off;
+		w->len = (size_t)r;
+	}
+	return (ssize_t)min_size(n, w->off + w->len - off);
+}
+
+/* The index pass: headers through a window (a layer of 60 000 small files
+ * made 60 000 preads), content skipped. */
 #define READAHEAD (32u * 1024)
 #define RA_MIN (4u * 1024)
 
+/* Reads up to N bytes at the stream position; fewer only at the end.
+ * Returns the count or -1. */
 static ssize_t plain_read(struct tar_in *in, void *buf, size_t n)
 {
 	if (n > READAHEAD)
 		return ix_pread(in, buf, n, in->pos);
-	if (in->pos < in->ra_off || in->pos + n > in->ra_off + in->ra_len) {
-		if (!in->ra && !(in->ra = malloc(READAHEAD))) {
-			errno = ENOMEM;
-			return -1;
-		}
-		uint64_t end = in->ra_off + in->ra_len;
-		in->ra_want = in->pos > end || !in->ra_want ? RA_MIN
-			    : min_size(2 * in->ra_want, READAHEAD);
-		ssize_t r = ix_pread(in, in->ra, in->ra_want > n ? in->ra_want : n, in->pos);
-		if (r < 0)
-			return -1;
-		in->ra_off = in->pos;
-		in->ra_len = (size_t)r;
-	}
-	size_t k = min_size(n, in->ra_off + in->ra_len - in->pos);
-	memcpy(buf, in->ra + (in->pos - in->ra_off), k);
-	return (ssize_t)k;
+	ssize_t k = window_get(&in->ra, gz_scan_read, in, in->pos, n, RA_MIN, READAHEAD, 0);
+	if (k > 0)
+		memcpy(buf, in->ra.buf + (in->pos - in->ra.off), (size_t)k);
+	return k;
 }
 
 static ssize_t src_read(struct tar_in *in, void *buf, size_t n, struct tar_err *err)
@@ -994,7 +1008,7 @@ void tar_in_close(struct tar_in *in)
 	tar_cursor_free(in->cur);
 	gz_close(in->gz);
 	free(in->gapbuf);
-	free(in->ra);
+	free(in->ra.buf);
 	pax_list_free(&in->globals);
 	hl_free(in->gmap);
 	free(in->gpi);
@@ -1922,8 +1936,8 @@ static int layer_done(struct tar_in *in, struct tar_err *err)
 	if (in->feed_raw && feed_gap(in, in->fsize) < 0)
 		return fail(err, in->fed, "read error: %s", strerror(errno));
 	free(in->gapbuf);
-	free(in->ra);
-	in->gapbuf = in->ra = NULL;
+	free(in->ra.buf);
+	in->gapbuf = in->ra.buf = NULL;
 	in->state = ST_DONE;
 	return 0;
 }
@@ -2081,7 +2095,7 @@ void tar_cursor_free(struct tar_cursor *c)
 	if (!c)
 		return;
 	gz_cursor_free(c->gz);
-	free(c->w);
+	free(c->w.buf);
 	free(c);
 }
 
@@ -2100,17 +2114,11 @@ uint64_t tar_in_span_end(const struct tar_in *in, uint64_t stored_off)
 	return in->gzip ? gz_span_end(in->gz, stored_off) : UINT64_MAX;
 }
 
-/*
- * A plain layer's small reads (small files, written in about the order
- * they are stored) come through a window: one pread serves a run of them.
- * The window is CUR_SMALL bytes after a jump, and doubles up to
- * CUR_WINDOW while each read starts at most CUR_GAP past its end (the
- * next member's header), so a small file before a large one does not
- * copy much of the large one, which goes out by splice.
- */
+/* The emit: small files through a window (window_get), large ones by a
+ * pread of their own (or splice, in tarflat.c). */
 #define CUR_WINDOW (128u * 1024)
 #define CUR_SMALL (16u * 1024)
-#define CUR_GAP (8u * 1024)
+#define CUR_GAP (8u * 1024)     /* the next member's header, and more */
 
 /* Copies LEN stored bytes at OFF in the (uncompressed) layer. */
 static int read_stored(struct tar_cursor *c, uint64_t off, unsigned char *buf,
@@ -2120,19 +2128,13 @@ static int read_stored(struct tar_cursor *c, uint64_t off, unsigned char *buf,
 
 	if (c->gz)
 		return gz_cursor_read(c->gz, off, buf, len, &ge) < 0 ? gz_failed(err, &ge) : 0;
-	if (len <= CUR_SMALL && (c->w || (c->w = malloc(CUR_WINDOW)))) {
-		if (off < c->w_off || off + len > c->w_off + c->w_len) {
-			uint64_t end = c->w_off + c->w_len;
-			c->w_want = off >= end && off - end <= CUR_GAP
-				  ? min_size(2 * c->w_want, CUR_WINDOW) : CUR_SMALL;
-			ssize_t r = in_pread(c->in, c->w, c->w_want, off);
-			if (r < 0)
-				return fail(err, off, "read error: %s", strerror(errno));
-			c->w_off = off;
-			c->w_len = (size_t)r;
-		}
-		if (off + len <= c->w_off + c->w_len) {
-			memcpy(buf, c->w + (off - c->w_off), len);
+	if (len <= CUR_SMALL) {
+		ssize_t k = window_get(&c->w, gz_pread, (void *)c->in, off, len, CUR_SMALL,
+				       CUR_WINDOW, CUR_GAP);
+		if (k < 0)
+			return fail(err, off, "read error: %s", strerror(errno));
+		if ((size_t)k == len) {
+			memcpy(buf, c->w.buf + (off - c->w.off), len);
 			return 0;
 		}
 	}
