@@ -662,13 +662,6 @@ lookup(const char *path, const struct ent *e, struct node **out)
 /* ---- applying a layer ------------------------------------------------ */
 
 /*
- * apply_entry: one non-whiteout entry (tarflat.1 rule 4). Returns 1 when
- * applied, 0 for a hardlink whose target does not exist yet, -1 on error.
- * LATE is set for a hardlink bound after later entries of its layer were
- * applied: if one of them wrote the link's own path, that one stands (the
- * later entry wins) and the link is dropped.
- */
-/*
  * The file hardlink E names now, in *INO. Returns 1, 0 when the target
  * does not exist (yet), -1 on a loop or when it is a directory.
  */
@@ -687,6 +680,13 @@ link_target(const struct ent *e, struct inode **ino)
 	return 1;
 }
 
+/*
+ * apply_entry: one non-whiteout entry (tarflat.1 rule 4). Returns 1 when
+ * applied, 0 for a hardlink whose target does not exist yet, -1 on error.
+ * LATE is set for a hardlink bound after later entries of its layer were
+ * applied: if one of them wrote the link's own path, that one stands (the
+ * later entry wins) and the link is dropped.
+ */
 static int
 apply_entry(const struct ent *e, int late)
 {
