@@ -26,9 +26,8 @@
 
 /* Bytes LEN at POS of entry E, which lie in one span of layer LAYER. */
 struct part {
-	const struct tar_entry *e;
+	uint64_t off;           /* in the layer's uncompressed stream */
 	unsigned char *buf;     /* the bytes, from the job's run to their use */
-	uint64_t pos;
 	uint32_t job;
 	uint32_t nextp;         /* the job's next part, in list order, or NONE */
 	uint32_t len;           /* at most PART_MAX */
@@ -103,7 +102,7 @@ ahead_new(size_t nworkers)
 }
 
 int
-ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct tar_entry *e)
+ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, uint64_t data_off, uint64_t size)
 {
 	if (layer >= a->nin) {
 		struct tar_in **v = realloc(a->in, (layer + 1) * sizeof(*v));
@@ -114,9 +113,9 @@ ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct tar_e
 		a->nin = layer + 1;
 	}
 	a->in[layer] = in;
-	for (uint64_t pos = 0; pos < e->size;) {
-		uint64_t off = e->data_off + pos;
-		uint64_t end = tar_in_span_end(in, off), len = e->size - pos;
+	for (uint64_t pos = 0; pos < size;) {
+		uint64_t off = data_off + pos;
+		uint64_t end = tar_in_span_end(in, off), len = size - pos;
 		if (end > off && len > end - off)
 			len = end - off;
 		if (len > PART_MAX)
@@ -133,7 +132,7 @@ ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct tar_e
 			a->parts = v;
 			a->cap = c;
 		}
-		a->parts[a->nparts++] = (struct part){ .e = e, .pos = pos, .len = (uint32_t)len,
+		a->parts[a->nparts++] = (struct part){ .off = off, .len = (uint32_t)len,
 						       .layer = layer };
 		pos += len;
 	}
@@ -207,7 +206,7 @@ group_match(const void *item, const void *key)
 static uint64_t
 span_of(const struct ahead *a, const struct part *p)
 {
-	return tar_in_span_start(a->in[p->layer], p->e->data_off + p->pos);
+	return tar_in_span_start(a->in[p->layer], p->off);
 }
 
 /* Adds part P to job J. */
@@ -348,7 +347,7 @@ run_job(struct worker *w, struct job *j)
 	}
 	size_t k = 0;
 	for (size_t p = j->first; p != NONE; p = a->parts[p].nextp)
-		w->order[k++] = (struct stored){ a->parts[p].e->data_off + a->parts[p].pos, p };
+		w->order[k++] = (struct stored){ a->parts[p].off, p };
 	qsort(w->order, k, sizeof(*w->order), by_stored);
 	if (layer >= w->ncur) {
 		struct tar_cursor **v = realloc(w->cur, (layer + 1) * sizeof(*v));
@@ -364,8 +363,8 @@ run_job(struct worker *w, struct job *j)
 		struct part *p = &a->parts[w->order[i].part];
 		if (!(p->buf = malloc((size_t)p->len)))
 			return job_failed(j, "out of memory");
-		if (tar_cursor_read(w->cur[layer], p->e, p->pos, p->buf, (size_t)p->len,
-				    &j->err) < 0)
+		struct tar_entry t = { .data_off = p->off, .size = p->len, .data_len = p->len };
+		if (tar_cursor_read(w->cur[layer], &t, 0, p->buf, (size_t)p->len, &j->err) < 0)
 			return -1;
 	}
 	return 0;
@@ -410,8 +409,8 @@ ahead_start(struct ahead *a)
 }
 
 const void *
-ahead_next(struct ahead *a, const struct tar_entry *e, size_t *len, struct tar_err *err,
-	   uint32_t *layer)
+ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, size_t *len,
+	   struct tar_err *err, uint32_t *layer)
 {
 	pthread_mutex_lock(&a->mu);
 	if (a->hold != SIZE_MAX) {
@@ -420,11 +419,12 @@ ahead_next(struct ahead *a, const struct tar_entry *e, size_t *len, struct tar_e
 		a->parts[a->hold].buf = NULL;
 		a->hold = SIZE_MAX;
 	}
-	if (a->cur >= a->nparts || a->parts[a->cur].e != e) {
+	if (a->cur >= a->nparts || a->parts[a->cur].layer != in_layer ||
+	    a->parts[a->cur].off != off) {
 		pthread_mutex_unlock(&a->mu);
 		snprintf(err->msg, sizeof(err->msg), "content read out of order");
-		err->off = e->hdr_off;
-		*layer = 0;
+		err->off = off;
+		*layer = in_layer;
 		return NULL;
 	}
 	const struct part *p = &a->parts[a->cur];

@@ -38,11 +38,13 @@ struct ahead;
 struct ahead *ahead_new(size_t nworkers);
 
 /*
- * ahead_add: appends entry E of layer LAYER (read through IN, a gzip layer;
- * E not sparse, E->size > 0) to the list, in output order. Returns 0 or -1
- * on ENOMEM. IN and E must stay valid until ahead_free.
+ * ahead_add: appends the SIZE bytes (SIZE > 0) at DATA_OFF of layer LAYER's
+ * uncompressed stream, an entry's content (not sparse) read through IN, a
+ * gzip layer, to the list, in output order. Returns 0 or -1 on ENOMEM. IN
+ * must stay valid until ahead_free.
  */
-int ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, const struct tar_entry *e);
+int ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, uint64_t data_off,
+	      uint64_t size);
 
 /* The number of entries added. */
 size_t ahead_count(const struct ahead *a);
@@ -54,11 +56,11 @@ int ahead_start(struct ahead *a);
 
 /*
  * ahead_next: the writer's next piece of content: the next part of the
- * list, which must belong to entry E, waiting for its worker if need be.
- * Returns a pointer to *LEN bytes, valid until the next call, or NULL with
- * *ERR filled and *LAYER set to the layer it concerns.
+ * list, which must start at OFF of layer IN_LAYER, waiting for its worker
+ * if need be. Returns a pointer to *LEN bytes, valid until the next call,
+ * or NULL with *ERR filled and *LAYER set to the layer it concerns.
  */
-const void *ahead_next(struct ahead *a, const struct tar_entry *e, size_t *len,
+const void *ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, size_t *len,
 		       struct tar_err *err, uint32_t *layer);
 
 /* Stops the workers (waiting for the jobs they are in) and frees A. */

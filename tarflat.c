@@ -33,11 +33,56 @@
 #define PIPE_BYTES (1 << 20)    /* the output pipe's size, when it is one */
 #define MAX_FILTERS 4           /* compressions inside compressions undone */
 
-/* One indexed member of one layer. */
+/*
+ * What many members of a layer share, kept once per layer: the owner and
+ * the pax global records in force (interned while indexing).
+ */
+struct attrs {
+	uint64_t uid, gid;
+	const char *uname, *gname;      /* in the layer's pool */
+	const char *gpax;               /* the reader's (tar_entry.gpax) */
+	size_t gpaxlen;
+	uint64_t hash;
+};
+
+/* What few members have, kept out of line; in the layer's pool. */
+struct extra {
+	uint32_t devmajor, devminor;
+	uint64_t data_len;              /* when not SIZE (sparse) */
+	struct tar_span *sparse;
+	size_t nsparse;
+	char *pax;
+	size_t paxlen;
+};
+
+/*
+ * One indexed member of one layer: what the resolve and the output need
+ * of a tar_entry, packed (tar_entry itself is 152 bytes and owns four
+ * allocations). Strings are in the layer's pool.
+ */
 struct ent {
-	struct tar_entry t;     /* name and hardlink target normalised */
-	uint64_t seq;           /* position in the whole input: orders output */
+	const char *name;       /* normalised */
+	const char *linkname;   /* a hardlink's normalised; "" if none */
+	const struct extra *x;  /* NULL: none of it */
+	uint64_t data_off, size;
+	uint64_t hdr_off;
+	int64_t mtime;
+	uint32_t seq;           /* position in the whole input: orders output */
+	uint32_t attrs;         /* index into the layer's attrs */
 	uint32_t layer;
+	uint16_t mode;          /* 07777 */
+	char type;              /* as tar_entry.type */
+};
+
+/* Bump allocation, freed all at once (see "memory" below). */
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+struct pool {
+	struct chunk *head;
 };
 
 struct error {
@@ -74,6 +119,10 @@ struct layer {
 	struct tar_in *in;
 	struct ent *ents;
 	size_t nents, cap;
+	struct pool pool;       /* the entries' strings, attrs and extras */
+	const struct attrs **attrs;     /* interned, indexed by ent.attrs */
+	size_t nattrs;
+	struct hlmap *attr_map; /* the same, for interning */
 	struct error err;       /* what went wrong with this layer */
 	char *warnings;         /* held while layers are indexed side by side */
 	size_t wlen;
@@ -98,8 +147,8 @@ struct node {
 	                         * with PARENT and NAME in the first cache line,
 	                         * which is what a lookup reads */
 	uint32_t upper;         /* 1 + last layer that created or passed it */
-	uint64_t key;           /* seq of the entry that created it */
-	uint64_t wseq;          /* seq of the last entry that wrote it */
+	uint32_t key;           /* seq of the entry that created it */
+	uint32_t wseq;          /* seq of the last entry that wrote it */
 	uint32_t wiped;         /* 1 + a layer after whose whiteouts it holds
 	                         * nothing from below (or that created it):
 	                         * wiping it again in that layer is a no-op */
@@ -199,7 +248,7 @@ fail(const struct ent *e, const char *fmt, ...)
 	va_list ap;
 
 	ly->err.file = ly->name;
-	ly->err.off = e->t.hdr_off;
+	ly->err.off = e->hdr_off;
 	va_start(ap, fmt);
 	vsnprintf(ly->err.msg, sizeof(ly->err.msg), fmt, ap);
 	va_end(ap);
@@ -261,34 +310,63 @@ die_oom(void)
 /* ---- memory ---------------------------------------------------------- */
 
 /*
- * Nodes, inodes and their names are bump-allocated and never freed one by
- * one: the tree only grows while a run lasts, and the chunks stay reachable
- * from here so leak checkers stay quiet.
+ * Pools: bump allocation in chunks of 1 MiB, freed all at once. Nodes,
+ * inodes and the resolve's records live in one (the arena) and are never
+ * freed one by one: the tree only grows while a run lasts. Each layer's
+ * strings and records live in its own, filled by the thread that indexes
+ * it. The chunks stay reachable so leak checkers stay quiet.
  */
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
+#define POOL_CHUNK (1u << 20)
 
-static struct chunk *arena;
+/* N bytes aligned to ALIGN (a power of two), not cleared. */
+static void *
+pool_alloc(struct pool *p, size_t n, size_t align)
+{
+	struct chunk *c = p->head;
+	size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
 
+	if (!c || at > c->cap || c->cap - at < n) {
+		size_t cap = n > POOL_CHUNK ? n : POOL_CHUNK;
+		if (!(c = malloc(sizeof(*c) + cap)))
+			die_oom();
+		c->next = p->head;
+		c->cap = cap;
+		p->head = c;
+		at = 0;
+	}
+	c->used = at + n;
+	return (char *)c->data + at;
+}
+
+/* A copy of the LEN bytes at S, with a NUL after them. */
+static char *
+pool_str(struct pool *p, const char *s, size_t len)
+{
+	char *d = pool_alloc(p, len + 1, 1);
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+static void
+pool_free(struct pool *p)
+{
+	while (p->head) {
+		struct chunk *c = p->head;
+		p->head = c->next;
+		free(c);
+	}
+}
+
+static struct pool arena;
+
+/* N cleared bytes, aligned for any of the tree's records. */
 static void *
 arena_alloc(size_t n)
 {
-	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	if (!arena || arena->cap - arena->used < n) {
-		size_t cap = n > (1u << 20) ? n : (1u << 20);
-		struct chunk *c = malloc(sizeof(*c) + cap);
-		if (!c)
-			die_oom();
-		c->next = arena;
-		c->used = 0;
-		c->cap = cap;
-		arena = c;
-	}
-	void *p = (char *)arena->data + arena->used;
-	arena->used += n;
+	void *p = pool_alloc(&arena, n, sizeof(uint64_t));
+
 	memset(p, 0, n);
 	return p;
 }
@@ -300,6 +378,116 @@ xrealloc(void *p, size_t n)
 	if (!p)
 		die_oom();
 	return p;
+}
+
+/* ---- entries ------------------------------------------------------- */
+
+static int
+attrs_match(const void *item, const void *key)
+{
+	const struct attrs *x = item, *y = key;
+
+	return x->uid == y->uid && x->gid == y->gid && x->gpax == y->gpax &&
+	       x->gpaxlen == y->gpaxlen && strcmp(x->uname, y->uname) == 0 &&
+	       strcmp(x->gname, y->gname) == 0;
+}
+
+/* The index of KEY in LY's attrs, added (its strings copied) if new. */
+static uint32_t
+attrs_intern(struct layer *ly, const struct attrs *key)
+{
+	uint64_t h = hl_hash(key->uname, strlen(key->uname), key->uid) ^
+		     hl_hash(key->gname, strlen(key->gname), key->gid) ^
+		     (uint64_t)(uintptr_t)key->gpax;
+	struct attrs *a;
+
+	if (!ly->attr_map && !(ly->attr_map = hl_new(attrs_match)))
+		die_oom();
+	if ((a = hl_get(ly->attr_map, h, key)))
+		return (uint32_t)a->hash;
+	a = pool_alloc(&ly->pool, sizeof(*a), sizeof(uint64_t));
+	*a = *key;
+	a->uname = pool_str(&ly->pool, key->uname, strlen(key->uname));
+	a->gname = pool_str(&ly->pool, key->gname, strlen(key->gname));
+	if (ly->nattrs > UINT32_MAX - 1)
+		die_oom();
+	/* the map's hash is not needed again: HASH holds the index */
+	a->hash = ly->nattrs;
+	if ((ly->nattrs & (ly->nattrs - 1)) == 0)
+		ly->attrs = xrealloc(ly->attrs, (ly->nattrs ? ly->nattrs * 2 : 1) * sizeof(*ly->attrs));
+	ly->attrs[ly->nattrs++] = a;
+	if (hl_add(ly->attr_map, h, a) < 0)
+		die_oom();
+	return (uint32_t)a->hash;
+}
+
+static const struct attrs *
+ent_attrs(const struct ent *e)
+{
+	return layers[e->layer]->attrs[e->attrs];
+}
+
+/*
+ * Keeps tar_entry T, just read, as entry E of LY: its strings and records
+ * copied into the layer's pool, T freed.
+ */
+static void
+keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
+{
+	struct attrs key = { t->uid, t->gid, t->uname, t->gname, t->gpax, t->gpaxlen, 0 };
+
+	e->name = pool_str(&ly->pool, t->name, strlen(t->name));
+	e->linkname = *t->linkname ? pool_str(&ly->pool, t->linkname, strlen(t->linkname)) : "";
+	e->data_off = t->data_off;
+	e->size = t->size;
+	e->hdr_off = t->hdr_off;
+	e->mtime = t->mtime;
+	e->mode = (uint16_t)(t->mode & 07777);
+	e->type = t->type;
+	e->attrs = attrs_intern(ly, &key);
+	e->x = NULL;
+	if (t->devmajor || t->devminor || t->sparse || t->pax || t->data_len != t->size) {
+		struct extra *x = pool_alloc(&ly->pool, sizeof(*x), sizeof(uint64_t));
+		*x = (struct extra){ t->devmajor, t->devminor, t->data_len, NULL, t->nsparse,
+				     NULL, t->paxlen };
+		if (t->sparse) {
+			x->sparse = pool_alloc(&ly->pool, t->nsparse * sizeof(*t->sparse),
+					       sizeof(uint64_t));
+			memcpy(x->sparse, t->sparse, t->nsparse * sizeof(*t->sparse));
+		}
+		if (t->pax)
+			x->pax = pool_str(&ly->pool, t->pax, t->paxlen);
+		e->x = x;
+	}
+	tar_entry_free(t);
+}
+
+/*
+ * ent_tar: E as the tar_entry that tar.c reads and writes through (its
+ * strings E's own, not to be freed).
+ */
+static void
+ent_tar(const struct ent *e, struct tar_entry *t)
+{
+	const struct attrs *a = ent_attrs(e);
+	const struct extra *x = e->x;
+
+	*t = (struct tar_entry){
+		.name = (char *)e->name, .linkname = (char *)e->linkname,
+		.uname = (char *)a->uname, .gname = (char *)a->gname,
+		.type = e->type, .mode = e->mode, .uid = a->uid, .gid = a->gid,
+		.mtime = e->mtime, .size = e->size, .hdr_off = e->hdr_off,
+		.data_off = e->data_off, .data_len = x ? x->data_len : e->size,
+		.gpax = a->gpax, .gpaxlen = a->gpaxlen,
+	};
+	if (x) {
+		t->devmajor = x->devmajor;
+		t->devminor = x->devminor;
+		t->sparse = x->sparse;
+		t->nsparse = x->nsparse;
+		t->pax = x->pax;
+		t->paxlen = x->paxlen;
+	}
 }
 
 /* ---- names ----------------------------------------------------------- */
@@ -415,7 +603,7 @@ child_get(const struct node *dir, const char *name, size_t len)
 static int
 is_type(const struct node *n, char type)
 {
-	return n->ino->src->t.type == type;
+	return n->ino->src->type == type;
 }
 
 /* A new name NAME (LEN bytes) in DIR for INO, made by entry E. NAME is
@@ -510,21 +698,22 @@ mark_upper(struct node *n, uint32_t layer)
 static struct node *
 implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e)
 {
-	static char empty[1];
 	struct ent *d = arena_alloc(sizeof(*d));
-	const struct tar_entry *up = &dir->ino->src->t;
+	const struct ent *up = dir->ino->src;
+	struct attrs a = { 0, 0, "", "", NULL, 0, 0 };
 
-	d->t.type = '5';
-	d->t.mode = 0755;
-	d->t.mtime = e->t.mtime;
-	d->t.name = d->t.linkname = d->t.uname = d->t.gname = empty;
+	d->type = '5';
+	d->mode = 0755;
+	d->mtime = e->mtime;
+	d->name = d->linkname = "";
 	if (up->mode & 02000) {
-		d->t.mode |= 02000;
-		d->t.gid = up->gid;
-		d->t.gname = up->gname;
+		d->mode |= 02000;
+		a.gid = ent_attrs(up)->gid;
+		a.gname = ent_attrs(up)->gname;
 	}
 	d->seq = e->seq;
 	d->layer = e->layer;
+	d->attrs = attrs_intern(layers[e->layer], &a);
 	struct node *n = node_new(dir, name, len, inode_new(d), d, 0);
 	mark_upper(n, e->layer);
 	return n;
@@ -585,11 +774,11 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 		struct node *n = pd.n ? NULL : child_get(dir, c, clen);
 		if (n && is_type(n, '2')) {
 			if (++hops > MAX_HOPS) {
-				rc = fail(e, "%.200s: too many levels of symbolic links", e->t.name);
+				rc = fail(e, "%.200s: too many levels of symbolic links", e->name);
 				goto out;
 			}
 			/* Continue with the target followed by what is left. */
-			const char *t = n->ino->src->t.linkname;
+			const char *t = n->ino->src->linkname;
 			size_t tlen = strlen(t), rest = len - i;
 			char *nb = xrealloc(NULL, tlen + 1 + rest);
 			memcpy(nb, t, tlen);
@@ -612,13 +801,13 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 	if (pd.n && !make)
 		goto out;
 	if (pd.n && child_get(dir, pd.v[0].c, pd.v[0].len)) {
-		rc = fail(e, "%.200s: a parent is not a directory", e->t.name);
+		rc = fail(e, "%.200s: a parent is not a directory", e->name);
 		goto out;
 	}
 	for (size_t k = 0; k < pd.n; k++) {
 		if (starts(pd.v[k].c, WH) && !starts(pd.v[k].c, WH_META)) {
 			/* reached through a symlink: see whiteout_dir */
-			rc = fail(e, "%.200s: a whiteout name used as a directory", e->t.name);
+			rc = fail(e, "%.200s: a whiteout name used as a directory", e->name);
 			goto out;
 		}
 		dir = implicit_dir(dir, pd.v[k].c, pd.v[k].len, e);
@@ -670,12 +859,12 @@ link_target(const struct ent *e, struct inode **ino)
 {
 	struct node *target;
 
-	if (lookup(e->t.linkname, e, &target) < 0)
+	if (lookup(e->linkname, e, &target) < 0)
 		return -1;
 	if (!target)
 		return 0;
 	if (is_type(target, '5'))
-		return fail(e, "%.200s: hardlink to a directory: %.200s", e->t.name, e->t.linkname);
+		return fail(e, "%.200s: hardlink to a directory: %.200s", e->name, e->linkname);
 	*ino = target->ino;
 	return 1;
 }
@@ -690,7 +879,7 @@ link_target(const struct ent *e, struct inode **ino)
 static int
 apply_entry(const struct ent *e, int late)
 {
-	const char *path = e->t.name;
+	const char *path = e->name;
 	size_t dlen;
 	const char *b = split(path, &dlen);
 	struct node *dir, *old, *n;
@@ -703,7 +892,7 @@ apply_entry(const struct ent *e, int late)
 		/* a later entry of the layer wrote this name and stands; the
 		 * link is dropped, if its target ever existed at all */
 		return link_target(e, &ino);
-	if (old && e->t.type == '5' && is_type(old, '5')) {
+	if (old && e->type == '5' && is_type(old, '5')) {
 		old->ino->src = e;      /* directory over directory: merge */
 		old->wseq = e->seq;
 		mark_upper(old, e->layer);
@@ -716,18 +905,18 @@ apply_entry(const struct ent *e, int late)
 	 */
 	if (old)
 		node_unlink(old);
-	if (e->t.type == '1') {
+	if (e->type == '1') {
 		int r = link_target(e, &ino);
 		if (r <= 0)
 			return r;
 	}
 	if (!ino) {
-		if (e->t.type != '0' && e->t.type != '2' && e->t.type != '3' &&
-		    e->t.type != '4' && e->t.type != '5' && e->t.type != '6' &&
-		    e->t.type != '7' && !warned_type++)
-			warn(layers[e->layer]->name, e->t.hdr_off,
+		if (e->type != '0' && e->type != '2' && e->type != '3' &&
+		    e->type != '4' && e->type != '5' && e->type != '6' &&
+		    e->type != '7' && !warned_type++)
+			warn(layers[e->layer]->name, e->hdr_off,
 			     "%s: unknown type '%c', taken as a regular file",
-			     path, e->t.type);
+			     path, e->type);
 		ino = inode_new(e);
 	}
 	n = node_new(dir, b, strlen(b), ino, e, 1);
@@ -751,14 +940,14 @@ path_hash(const char *path)
 static void
 pending_add(const struct ent *e)
 {
-	uint64_t h = path_hash(e->t.linkname);
-	struct pending *p = hl_get(waiting, h, e->t.linkname);
+	uint64_t h = path_hash(e->linkname);
+	struct pending *p = hl_get(waiting, h, e->linkname);
 
 	struct waiter *w = arena_alloc(sizeof(*w));
 
 	if (!p) {
 		p = arena_alloc(sizeof(*p));
-		p->target = e->t.linkname;
+		p->target = e->linkname;
 		p->tail = &p->first;
 		if (hl_add(waiting, h, p) < 0)
 			die_oom();
@@ -779,7 +968,7 @@ apply_pending(const char *path)
 		int r = apply_entry(w->link, 1);
 		if (r == 0)
 			pending_add(w->link);   /* a loop of links */
-		else if (r < 0 || apply_pending(w->link->t.name) < 0)
+		else if (r < 0 || apply_pending(w->link->name) < 0)
 			return -1;
 	}
 	return 0;
@@ -821,7 +1010,7 @@ wipe(struct node *top, uint32_t layer)
 static void
 root_entry(const struct ent *e)
 {
-	if (e->t.type == '5')
+	if (e->type == '5')
 		root_ino.src = e;
 }
 
@@ -838,13 +1027,13 @@ static int
 apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 {
 	size_t dlen;
-	const char *b = split(e->t.name, &dlen);
+	const char *b = split(e->name, &dlen);
 	const char *name = b + strlen(WH);
 	struct node *dir, *t;
 
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
-		return fail(e, "%.200s: invalid whiteout", e->t.name);
-	if (walk_dir(&root, e->t.name, dlen, e, 0, &dir) < 0)
+		return fail(e, "%.200s: invalid whiteout", e->name);
+	if (walk_dir(&root, e->name, dlen, e, 0, &dir) < 0)
 		return -1;
 	if (!dir)
 		return 0;
@@ -870,8 +1059,8 @@ apply_layer(struct layer *ly, uint32_t l)
 
 	for (i = 0; i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
-		enum kind k = classify(base_name(e->t.name));
-		if (!*e->t.name) {
+		enum kind k = classify(base_name(e->name));
+		if (!*e->name) {
 			root_entry(e);
 			continue;
 		}
@@ -885,7 +1074,7 @@ apply_layer(struct layer *ly, uint32_t l)
 			return -1;
 		if (r == 0)
 			pending_add(e);
-		else if (hl_count(waiting) && apply_pending(e->t.name) < 0)
+		else if (hl_count(waiting) && apply_pending(e->name) < 0)
 			return -1;
 	}
 	/*
@@ -895,14 +1084,14 @@ apply_layer(struct layer *ly, uint32_t l)
 	for (i = 0; hl_count(waiting) && i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
 		struct pending *p;
-		if (e->t.type != '1' || !(p = hl_get(waiting, path_hash(e->t.linkname), e->t.linkname)))
+		if (e->type != '1' || !(p = hl_get(waiting, path_hash(e->linkname), e->linkname)))
 			continue;
 		hl_del(waiting, path_hash(p->target), p->target);
 		for (struct waiter *w = p->first; w; w = w->next) {
 			int r = apply_entry(w->link, 1);
 			if (r == 0)
 				fail(w->link, "%.200s: hardlink target not found: %.200s",
-				     w->link->t.name, w->link->t.linkname);
+				     w->link->name, w->link->linkname);
 			if (r <= 0)
 				return -1;
 		}
@@ -1076,17 +1265,24 @@ index_layer(struct layer *ly, uint32_t l)
 		if (t.type == '1')
 			normalise(t.linkname);
 		if (ly->nents == ly->cap) {
+			if (ly->cap >= UINT32_MAX / 2) {
+				ly->err.file = ly->name;
+				ly->err.off = t.hdr_off;
+				tar_entry_free(&t);
+				snprintf(ly->err.msg, sizeof(ly->err.msg), "more than 2^31 members");
+				return -1;
+			}
 			ly->cap = ly->cap ? ly->cap * 2 : 256;
 			ly->ents = xrealloc(ly->ents, ly->cap * sizeof(*ly->ents));
 		}
 		struct ent *e = &ly->ents[ly->nents++];
-		e->t = t;
-		e->seq = (uint64_t)l << 40 | (ly->nents - 1);  /* input order */
+		keep_entry(ly, e, &t);
+		e->seq = (uint32_t)(ly->nents - 1);     /* renumber() makes it global */
 		e->layer = l;
-		if (t.type == '1' && !*t.linkname && *t.name)
-			return fail(e, "%.200s: hardlink to a directory: /", t.name);
-		if (whiteout_dir(t.name))
-			return fail(e, "%.200s: a whiteout name used as a directory", t.name);
+		if (e->type == '1' && !*e->linkname && *e->name)
+			return fail(e, "%.200s: hardlink to a directory: /", e->name);
+		if (whiteout_dir(e->name))
+			return fail(e, "%.200s: a whiteout name used as a directory", e->name);
 	}
 	return r < 0 ? fail_tar(ly, &te) : 0;
 }
@@ -1263,7 +1459,7 @@ static int
 has_member(const struct layer *ly, const char *name)
 {
 	for (size_t i = 0; i < ly->nents; i++)
-		if (strcmp(ly->ents[i].t.name, name) == 0 && ly->ents[i].t.type == '0')
+		if (strcmp(ly->ents[i].name, name) == 0 && ly->ents[i].type == '0')
 			return 1;
 	return 0;
 }
@@ -1301,8 +1497,9 @@ expand_archives(void)
 		if (looks) {
 			struct image_member *m = xrealloc(NULL, (ly->nents + 1) * sizeof(*m));
 			for (size_t j = 0; j < ly->nents; j++) {
-				const struct tar_entry *t = &ly->ents[j].t;
-				m[j] = (struct image_member){ t->name, t->sparse ? 'S' : t->type,
+				const struct ent *t = &ly->ents[j];
+				m[j] = (struct image_member){ t->name,
+							      t->x && t->x->sparse ? 'S' : t->type,
 							      t->linkname, t->data_off, t->size };
 			}
 			r = image_open_archive(ly->name, ly->fd, m, ly->nents, &in->sel, &img,
@@ -1346,17 +1543,23 @@ verify_layers(void)
 }
 
 /* Layer positions changed when archives gave way to their layers: number
- * the entries again (the order of the output follows seq). */
-static void
+ * the entries again, in input order, which the output's order follows.
+ * Returns 0, or -1 when the layers hold 2^32 members or more. */
+static int
 renumber(void)
 {
-	for (size_t i = 0; i < nlayers; i++)
+	uint64_t seq = 0;
+
+	for (size_t i = 0; i < nlayers; i++) {
+		layers[i]->pos = i + 1;
 		for (size_t j = 0; j < layers[i]->nents; j++) {
 			layers[i]->ents[j].layer = (uint32_t)i;
-			layers[i]->ents[j].seq = (uint64_t)i << 40 | j;
+			layers[i]->ents[j].seq = (uint32_t)seq++;
 		}
-	for (size_t i = 0; i < nlayers; i++)
-		layers[i]->pos = i + 1;
+	}
+	if (seq > UINT32_MAX)
+		return fail_msg("the layers", "more than 2^32 members in all");
+	return 0;
 }
 
 /* ---- emitting -------------------------------------------------------- */
@@ -1456,8 +1659,8 @@ struct emitter {
 static int
 use_ahead(const struct emitter *em, const struct ent *src)
 {
-	return em->ahead && tar_in_is_gzip(layers[src->layer]->in) && !src->t.sparse &&
-	       src->t.size > 0;
+	return em->ahead && tar_in_is_gzip(layers[src->layer]->in) && !(src->x && src->x->sparse) &&
+	       src->size > 0;
 }
 
 /* Writes SRC's content as the workers inflated it. */
@@ -1467,16 +1670,16 @@ copy_ahead(struct emitter *em, const struct ent *src)
 	struct tar_err te = { 0, "" };
 	uint32_t l;
 
-	for (uint64_t pos = 0; pos < src->t.size;) {
+	for (uint64_t pos = 0; pos < src->size;) {
 		size_t n;
-		const void *p = ahead_next(em->ahead, &src->t, &n, &te, &l);
+		const void *p = ahead_next(em->ahead, src->layer, src->data_off + pos, &n, &te, &l);
 		if (!p)
 			return fail_tar(layers[l], &te);
 		if (tar_write_data(&em->out, p, n) < 0)
 			return fail_sys(NULL, em->out_name);
 		pos += n;
 	}
-	if (tar_write_pad(&em->out, src->t.size) < 0)
+	if (tar_write_pad(&em->out, src->size) < 0)
 		return fail_sys(NULL, em->out_name);
 	return 0;
 }
@@ -1492,12 +1695,12 @@ copy_ahead(struct emitter *em, const struct ent *src)
 static int
 copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
 {
-	uint64_t done = 0, size = src->t.size;
-	loff_t off = (loff_t)(ly->off + src->t.data_off);
+	uint64_t done = 0, size = src->size;
+	loff_t off = (loff_t)(ly->off + src->data_off);
 
 	/* small files go through the buffer: a splice each would cost more
 	 * in system calls than the copy */
-	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || src->t.sparse ||
+	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || (src->x && src->x->sparse) ||
 	    size < DIRECT_MIN)
 		return 0;
 	if (tar_out_flush(&em->out) < 0)
@@ -1529,7 +1732,8 @@ copy_content(struct emitter *em, const struct ent *src)
 {
 	struct layer *ly = layers[src->layer];
 	struct tar_err te = { 0, "" };
-	uint64_t pos = 0, size = src->t.size;
+	uint64_t pos = 0, size = src->size;
+	struct tar_entry t;
 
 	if (use_ahead(em, src))
 		return copy_ahead(em, src);
@@ -1546,7 +1750,9 @@ copy_content(struct emitter *em, const struct ent *src)
 						? (size_t)(size - pos) : SIZE_MAX, &n);
 		if (!p)
 			return fail_sys(NULL, em->out_name);
-		if (tar_read_content(ly->in, &src->t, pos, p, n, &te) < 0)
+		if (pos == 0)
+			ent_tar(src, &t);
+		if (tar_read_content(ly->in, &t, pos, p, n, &te) < 0)
 			return fail_tar(ly, &te);
 		tar_out_commit(&em->out, n);
 		pos += n;
@@ -1661,8 +1867,9 @@ static int
 emit_node(struct emitter *em, struct node *n, size_t plen)
 {
 	struct inode *ino = n->ino;
-	struct tar_entry t = ino->src->t;
+	struct tar_entry t;
 
+	ent_tar(ino->src, &t);
 	t.name = em->path;
 	if (ino->carrier && ino->carrier != n) {
 		t.type = '1';
@@ -1681,7 +1888,7 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 	if (em->planning) {
 		if (t.type == '0' && use_ahead(em, ino->src) &&
 		    ahead_add(em->ahead, layers[ino->src->layer]->in, ino->src->layer,
-			      &ino->src->t) < 0)
+			      ino->src->data_off, ino->src->size) < 0)
 			die_oom();
 		return 0;
 	}
@@ -1877,7 +2084,7 @@ flatten(void)
 		die_oom();
 	root.ino = &root_ino;
 	root_ino.src = arena_alloc(sizeof(struct ent));
-	((struct ent *)root_ino.src)->t.type = '5';
+	((struct ent *)root_ino.src)->type = '5';
 	int rc = open_inputs();
 	if (rc == 0)
 		rc = index_all();
@@ -1885,7 +2092,8 @@ flatten(void)
 		rc = expand_archives();
 	if (rc == 0)
 		rc = verify_layers();
-	renumber();
+	if (renumber() < 0 && rc == 0)
+		rc = -1;
 	for (size_t i = 0; rc == 0 && i < nlayers; i++)
 		rc = apply_layer(layers[i], (uint32_t)i);
 	if (rc == 0)
@@ -1895,15 +2103,20 @@ flatten(void)
 	hl_free(tree);
 	hl_free(waiting);
 	tree = waiting = NULL;
+	for (size_t i = 0; i < nlayers; i++) {
+		hl_free(layers[i]->attr_map);
+		layers[i]->attr_map = NULL;
+	}
 	return rc;
 }
 
 static void
 layer_free(struct layer *ly)
 {
-	for (size_t j = 0; j < ly->nents; j++)
-		tar_entry_free(&ly->ents[j].t);
 	free(ly->ents);
+	free(ly->attrs);
+	hl_free(ly->attr_map);
+	pool_free(&ly->pool);
 	free(ly->warnings);
 	if (ly->in)
 		tar_in_close(ly->in);
@@ -1933,11 +2146,7 @@ cleanup(void)
 	free(images);
 	images = NULL;
 	nimages = 0;
-	while (arena) {
-		struct chunk *c = arena;
-		arena = c->next;
-		free(c);
-	}
+	pool_free(&arena);
 	hl_free(tree);
 	hl_free(waiting);
 	tree = waiting = NULL;

@@ -52,7 +52,7 @@ content_bytes(void)
 	for (size_t i = 0; i < nlayers; i++)
 		for (size_t j = 0; j < layers[i]->nents; j++)
 			if (sum < EMIT_MAX)
-				sum += layers[i]->ents[j].t.size;
+				sum += layers[i]->ents[j].size;
 	return sum;
 }
 
