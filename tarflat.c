@@ -61,7 +61,9 @@ struct extra {
  * allocations). Strings are in the layer's pool.
  */
 struct ent {
-	const char *name;       /* normalised */
+	const char *dir;        /* the normalised name's directory part, ""
+	                         * at the top: interned, kept once a layer */
+	const char *base;       /* its last component, "" for the root */
 	const char *linkname;   /* a hardlink's normalised; "" if none */
 	const struct extra *x;  /* NULL: none of it */
 	uint64_t data_off, size;
@@ -123,14 +125,15 @@ struct layer {
 	const struct attrs **attrs;     /* interned, indexed by ent.attrs */
 	size_t nattrs;
 	struct hlmap *attr_map; /* the same, for interning */
+	struct hlmap *dir_map;  /* ent.dir strings, while indexing */
+	const char *last_dir;
 	struct error err;       /* what went wrong with this layer */
 	char *warnings;         /* held while layers are indexed side by side */
 	size_t wlen;
 };
 
-/* A file: its metadata and content come from SRC. */
+/* A file with several names (hardlinks), made when the second is. */
 struct inode {
-	const struct ent *src;
 	size_t nnames;          /* names in the tree, hidden ones included */
 	struct node *carrier;   /* the name written with the content */
 	char *carrier_path;
@@ -140,8 +143,10 @@ struct inode {
  * the arena, until exit. */
 struct node {
 	struct node *parent;
-	struct node *child, *next, *prev;       /* children, unordered */
-	struct inode *ino;
+	struct node *child, *next, *prev;       /* children: unordered, then
+	                                         * sorted for the emit */
+	const struct ent *src;  /* whose metadata and content it has */
+	struct inode *ino;      /* the names it shares SRC with, or NULL */
 	const char *name;
 	uint32_t len;           /* of NAME (a component: within the name caps);
 	                         * with PARENT and NAME in the first cache line,
@@ -157,9 +162,6 @@ struct node {
 	unsigned anc:1;         /* an ancestor of a --path: written itself */
 	unsigned in:1;          /* at or below a --path (or no --path) */
 	unsigned resort:1;      /* a carrier below moved: sort again */
-	struct node **kids;     /* sorted children, during emit */
-	uint32_t nkids;
-	uint32_t at;            /* the next of kids to visit */
 };
 
 /* Hardlinks of one layer waiting for a target that appears later in it,
@@ -191,7 +193,6 @@ static const char *opt_platform;
 static char **opt_paths;        /* --path, normalised */
 static size_t nopt_paths;
 static struct node root;
-static struct inode root_ino;
 static struct hlmap *tree;      /* (parent, name) -> node */
 static struct hlmap *waiting;   /* target path -> struct pending, per layer */
 static struct error err;        /* what went wrong outside any one layer */
@@ -421,6 +422,50 @@ attrs_intern(struct layer *ly, const struct attrs *key)
 	return (uint32_t)a->hash;
 }
 
+static int
+dir_match(const void *item, const void *key)
+{
+	return strcmp(item, key) == 0;
+}
+
+/* DIR (LEN bytes, a NUL after them) as kept once in LY. */
+static const char *
+dir_intern(struct layer *ly, const char *dir, size_t len)
+{
+	uint64_t h;
+	char *d;
+
+	if (ly->last_dir && strcmp(ly->last_dir, dir) == 0)
+		return ly->last_dir;
+	h = hl_hash(dir, len, 0);
+	if (!ly->dir_map && !(ly->dir_map = hl_new(dir_match)))
+		die_oom();
+	if (!(d = hl_get(ly->dir_map, h, dir))) {
+		d = pool_str(&ly->pool, dir, len);
+		if (hl_add(ly->dir_map, h, d) < 0)
+			die_oom();
+	}
+	return ly->last_dir = d;
+}
+
+static char *path_buf;          /* ent_path's */
+static size_t path_cap;
+
+/* E's whole name, in a buffer that the next call reuses. */
+static const char *
+ent_path(const struct ent *e)
+{
+	size_t dl = strlen(e->dir), bl = strlen(e->base), n = dl + (dl > 0) + bl + 1;
+
+	if (n > path_cap)
+		path_buf = xrealloc(path_buf, path_cap = n * 2);
+	memcpy(path_buf, e->dir, dl);
+	if (dl)
+		path_buf[dl] = '/';
+	memcpy(path_buf + dl + (dl > 0), e->base, bl + 1);
+	return path_buf;
+}
+
 static const struct attrs *
 ent_attrs(const struct ent *e)
 {
@@ -436,7 +481,16 @@ keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 {
 	struct attrs key = { t->uid, t->gid, t->uname, t->gname, t->gpax, t->gpaxlen, 0 };
 
-	e->name = pool_str(&ly->pool, t->name, strlen(t->name));
+	char *slash = strrchr(t->name, '/');
+
+	if (slash) {
+		*slash = '\0';
+		e->dir = dir_intern(ly, t->name, (size_t)(slash - t->name));
+		e->base = pool_str(&ly->pool, slash + 1, strlen(slash + 1));
+	} else {
+		e->dir = "";
+		e->base = pool_str(&ly->pool, t->name, strlen(t->name));
+	}
 	e->linkname = *t->linkname ? pool_str(&ly->pool, t->linkname, strlen(t->linkname)) : "";
 	e->data_off = t->data_off;
 	e->size = t->size;
@@ -473,7 +527,7 @@ ent_tar(const struct ent *e, struct tar_entry *t)
 	const struct extra *x = e->x;
 
 	*t = (struct tar_entry){
-		.name = (char *)e->name, .linkname = (char *)e->linkname,
+		.name = (char *)e->base, .linkname = (char *)e->linkname,
 		.uname = (char *)a->uname, .gname = (char *)a->gname,
 		.type = e->type, .mode = e->mode, .uid = a->uid, .gid = a->gid,
 		.mtime = e->mtime, .size = e->size, .hdr_off = e->hdr_off,
@@ -603,14 +657,17 @@ child_get(const struct node *dir, const char *name, size_t len)
 static int
 is_type(const struct node *n, char type)
 {
-	return n->ino->src->type == type;
+	return n->src->type == type;
 }
 
-/* A new name NAME (LEN bytes) in DIR for INO, made by entry E. NAME is
- * kept as it is when it lasts as long as the tree (an entry's own name),
- * when KEEP; else it is copied. */
+/*
+ * A new name NAME (LEN bytes) in DIR, made by entry E: for E's own file,
+ * or, given LIKE, another name of LIKE's file (a hardlink). NAME is kept
+ * as it is when it lasts as long as the tree (an entry's own name), when
+ * KEEP; else it is copied.
+ */
 static struct node *
-node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
+node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	 const struct ent *e, int keep)
 {
 	struct node *n = arena_alloc(sizeof(*n));
@@ -621,12 +678,20 @@ node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
 	n->name = s ? s : name;
 	n->len = (uint32_t)len;
 	n->parent = dir;
-	n->ino = ino;
+	n->src = e;
+	if (like) {
+		if (!like->ino) {
+			like->ino = arena_alloc(sizeof(*like->ino));
+			like->ino->nnames = 1;
+		}
+		n->src = like->src;
+		n->ino = like->ino;
+		n->ino->nnames++;
+	}
 	n->key = n->wseq = e->seq;
 	/* Lower layers are done: all it will ever hold comes from this one. */
 	n->wiped = e->layer + 1;
 	n->hidden = dir->hidden || starts(n->name, WH_META);
-	ino->nnames++;
 	n->next = dir->child;
 	if (dir->child)
 		dir->child->prev = n;
@@ -634,15 +699,6 @@ node_new(struct node *dir, const char *name, size_t len, struct inode *ino,
 	if (hl_add(tree, node_hash(dir, name, len), n) < 0)
 		die_oom();
 	return n;
-}
-
-static struct inode *
-inode_new(const struct ent *src)
-{
-	struct inode *ino = arena_alloc(sizeof(*ino));
-
-	ino->src = src;
-	return ino;
 }
 
 /* Takes the childless node N out of the tree. */
@@ -657,7 +713,8 @@ unlink_one(struct node *n)
 		n->next->prev = n->prev;
 	struct key k = { n->parent, n->name, n->len };
 	hl_del(tree, node_hash(n->parent, n->name, n->len), &k);
-	n->ino->nnames--;
+	if (n->ino)
+		n->ino->nnames--;
 }
 
 /*
@@ -699,13 +756,13 @@ static struct node *
 implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e)
 {
 	struct ent *d = arena_alloc(sizeof(*d));
-	const struct ent *up = dir->ino->src;
+	const struct ent *up = dir->src;
 	struct attrs a = { 0, 0, "", "", NULL, 0, 0 };
 
 	d->type = '5';
 	d->mode = 0755;
 	d->mtime = e->mtime;
-	d->name = d->linkname = "";
+	d->dir = d->base = d->linkname = "";
 	if (up->mode & 02000) {
 		d->mode |= 02000;
 		a.gid = ent_attrs(up)->gid;
@@ -714,7 +771,7 @@ implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e
 	d->seq = e->seq;
 	d->layer = e->layer;
 	d->attrs = attrs_intern(layers[e->layer], &a);
-	struct node *n = node_new(dir, name, len, inode_new(d), d, 0);
+	struct node *n = node_new(dir, name, len, NULL, d, 0);
 	mark_upper(n, e->layer);
 	return n;
 }
@@ -774,11 +831,11 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 		struct node *n = pd.n ? NULL : child_get(dir, c, clen);
 		if (n && is_type(n, '2')) {
 			if (++hops > MAX_HOPS) {
-				rc = fail(e, "%.200s: too many levels of symbolic links", e->name);
+				rc = fail(e, "%.200s: too many levels of symbolic links", ent_path(e));
 				goto out;
 			}
 			/* Continue with the target followed by what is left. */
-			const char *t = n->ino->src->linkname;
+			const char *t = n->src->linkname;
 			size_t tlen = strlen(t), rest = len - i;
 			char *nb = xrealloc(NULL, tlen + 1 + rest);
 			memcpy(nb, t, tlen);
@@ -801,13 +858,13 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 	if (pd.n && !make)
 		goto out;
 	if (pd.n && child_get(dir, pd.v[0].c, pd.v[0].len)) {
-		rc = fail(e, "%.200s: a parent is not a directory", e->name);
+		rc = fail(e, "%.200s: a parent is not a directory", ent_path(e));
 		goto out;
 	}
 	for (size_t k = 0; k < pd.n; k++) {
 		if (starts(pd.v[k].c, WH) && !starts(pd.v[k].c, WH_META)) {
 			/* reached through a symlink: see whiteout_dir */
-			rc = fail(e, "%.200s: a whiteout name used as a directory", e->name);
+			rc = fail(e, "%.200s: a whiteout name used as a directory", ent_path(e));
 			goto out;
 		}
 		dir = implicit_dir(dir, pd.v[k].c, pd.v[k].len, e);
@@ -851,11 +908,11 @@ lookup(const char *path, const struct ent *e, struct node **out)
 /* ---- applying a layer ------------------------------------------------ */
 
 /*
- * The file hardlink E names now, in *INO. Returns 1, 0 when the target
- * does not exist (yet), -1 on a loop or when it is a directory.
+ * The name of the file hardlink E names now, in *TARGET. Returns 1, 0 when
+ * the target does not exist (yet), -1 on a loop or when it is a directory.
  */
 static int
-link_target(const struct ent *e, struct inode **ino)
+link_target(const struct ent *e, struct node **out)
 {
 	struct node *target;
 
@@ -864,8 +921,8 @@ link_target(const struct ent *e, struct inode **ino)
 	if (!target)
 		return 0;
 	if (is_type(target, '5'))
-		return fail(e, "%.200s: hardlink to a directory: %.200s", e->name, e->linkname);
-	*ino = target->ino;
+		return fail(e, "%.200s: hardlink to a directory: %.200s", ent_path(e), e->linkname);
+	*out = target;
 	return 1;
 }
 
@@ -879,21 +936,18 @@ link_target(const struct ent *e, struct inode **ino)
 static int
 apply_entry(const struct ent *e, int late)
 {
-	const char *path = e->name;
-	size_t dlen;
-	const char *b = split(path, &dlen);
-	struct node *dir, *old, *n;
-	struct inode *ino = NULL;
+	const char *b = e->base;
+	struct node *dir, *old, *n, *target = NULL;
 
-	if (walk_dir(&root, path, dlen, e, 1, &dir) < 0)
+	if (walk_dir(&root, e->dir, strlen(e->dir), e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
 	if (late && old && old->wseq > e->seq)
 		/* a later entry of the layer wrote this name and stands; the
 		 * link is dropped, if its target ever existed at all */
-		return link_target(e, &ino);
+		return link_target(e, &target);
 	if (old && e->type == '5' && is_type(old, '5')) {
-		old->ino->src = e;      /* directory over directory: merge */
+		old->src = e;           /* directory over directory: merge */
 		old->wseq = e->seq;
 		mark_upper(old, e->layer);
 		return 1;
@@ -906,20 +960,18 @@ apply_entry(const struct ent *e, int late)
 	if (old)
 		node_unlink(old);
 	if (e->type == '1') {
-		int r = link_target(e, &ino);
+		int r = link_target(e, &target);
 		if (r <= 0)
 			return r;
-	}
-	if (!ino) {
+	} else {
 		if (e->type != '0' && e->type != '2' && e->type != '3' &&
 		    e->type != '4' && e->type != '5' && e->type != '6' &&
 		    e->type != '7' && !warned_type++)
 			warn(layers[e->layer]->name, e->hdr_off,
 			     "%s: unknown type '%c', taken as a regular file",
-			     path, e->type);
-		ino = inode_new(e);
+			     ent_path(e), e->type);
 	}
-	n = node_new(dir, b, strlen(b), ino, e, 1);
+	n = node_new(dir, b, strlen(b), target, e, 1);
 	mark_upper(n, e->layer);
 	return 1;
 }
@@ -968,7 +1020,7 @@ apply_pending(const char *path)
 		int r = apply_entry(w->link, 1);
 		if (r == 0)
 			pending_add(w->link);   /* a loop of links */
-		else if (r < 0 || apply_pending(w->link->name) < 0)
+		else if (r < 0 || apply_pending(ent_path(w->link)) < 0)
 			return -1;
 	}
 	return 0;
@@ -1011,7 +1063,7 @@ static void
 root_entry(const struct ent *e)
 {
 	if (e->type == '5')
-		root_ino.src = e;
+		root.src = e;
 }
 
 /*
@@ -1026,14 +1078,12 @@ root_entry(const struct ent *e)
 static int
 apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 {
-	size_t dlen;
-	const char *b = split(e->name, &dlen);
-	const char *name = b + strlen(WH);
+	const char *name = e->base + strlen(WH);
 	struct node *dir, *t;
 
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
-		return fail(e, "%.200s: invalid whiteout", e->name);
-	if (walk_dir(&root, e->name, dlen, e, 0, &dir) < 0)
+		return fail(e, "%.200s: invalid whiteout", ent_path(e));
+	if (walk_dir(&root, e->dir, strlen(e->dir), e, 0, &dir) < 0)
 		return -1;
 	if (!dir)
 		return 0;
@@ -1059,8 +1109,8 @@ apply_layer(struct layer *ly, uint32_t l)
 
 	for (i = 0; i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
-		enum kind k = classify(base_name(e->name));
-		if (!*e->name) {
+		enum kind k = classify(e->base);
+		if (!*e->base) {
 			root_entry(e);
 			continue;
 		}
@@ -1074,7 +1124,7 @@ apply_layer(struct layer *ly, uint32_t l)
 			return -1;
 		if (r == 0)
 			pending_add(e);
-		else if (hl_count(waiting) && apply_pending(e->name) < 0)
+		else if (hl_count(waiting) && apply_pending(ent_path(e)) < 0)
 			return -1;
 	}
 	/*
@@ -1091,7 +1141,7 @@ apply_layer(struct layer *ly, uint32_t l)
 			int r = apply_entry(w->link, 1);
 			if (r == 0)
 				fail(w->link, "%.200s: hardlink target not found: %.200s",
-				     w->link->name, w->link->linkname);
+				     ent_path(w->link), w->link->linkname);
 			if (r <= 0)
 				return -1;
 		}
@@ -1240,14 +1290,18 @@ open_layer(struct layer *ly)
  * A whiteout's name as a directory ("a/.wh.b/c") would put a whiteout in
  * the output, which every layer-aware reader then drops or refuses: no
  * writer makes one, so it is an error. AUFS's .wh..wh.* directories are
- * fine (hidden). Returns the offending component's length, or 0.
+ * fine (hidden). DIR is a name's directory part. Returns 1 when one of
+ * its components is such a name, else 0.
  */
-static size_t
-whiteout_dir(const char *path)
+static int
+whiteout_dir(const char *dir)
 {
-	for (const char *c = path, *slash; (slash = strchr(c, '/')); c = slash + 1)
+	for (const char *c = dir; *c; c++) {
 		if (starts(c, WH) && !starts(c, WH_META))
-			return (size_t)(slash - c);
+			return 1;
+		if (!(c = strchr(c, '/')))
+			break;
+	}
 	return 0;
 }
 
@@ -1279,11 +1333,17 @@ index_layer(struct layer *ly, uint32_t l)
 		keep_entry(ly, e, &t);
 		e->seq = (uint32_t)(ly->nents - 1);     /* renumber() makes it global */
 		e->layer = l;
-		if (e->type == '1' && !*e->linkname && *e->name)
-			return fail(e, "%.200s: hardlink to a directory: /", e->name);
-		if (whiteout_dir(e->name))
-			return fail(e, "%.200s: a whiteout name used as a directory", e->name);
+		/* (ent_path is the resolve's: this thread is one of several) */
+		const char *sep = *e->dir ? "/" : "";
+		if (e->type == '1' && !*e->linkname && *e->base)
+			return fail(e, "%.200s%s%.200s: hardlink to a directory: /", e->dir, sep,
+				    e->base);
+		if (whiteout_dir(e->dir))
+			return fail(e, "%.200s%s%.200s: a whiteout name used as a directory",
+				    e->dir, sep, e->base);
 	}
+	hl_free(ly->dir_map);   /* the names are all in */
+	ly->dir_map = NULL;
 	return r < 0 ? fail_tar(ly, &te) : 0;
 }
 
@@ -1459,7 +1519,8 @@ static int
 has_member(const struct layer *ly, const char *name)
 {
 	for (size_t i = 0; i < ly->nents; i++)
-		if (strcmp(ly->ents[i].name, name) == 0 && ly->ents[i].type == '0')
+		if (!*ly->ents[i].dir && strcmp(ly->ents[i].base, name) == 0 &&
+		    ly->ents[i].type == '0')
 			return 1;
 	return 0;
 }
@@ -1496,14 +1557,17 @@ expand_archives(void)
 		struct image img;
 		if (looks) {
 			struct image_member *m = xrealloc(NULL, (ly->nents + 1) * sizeof(*m));
+			struct pool names = { NULL };
 			for (size_t j = 0; j < ly->nents; j++) {
 				const struct ent *t = &ly->ents[j];
-				m[j] = (struct image_member){ t->name,
+				const char *path = ent_path(t);
+				m[j] = (struct image_member){ pool_str(&names, path, strlen(path)),
 							      t->x && t->x->sparse ? 'S' : t->type,
 							      t->linkname, t->data_off, t->size };
 			}
 			r = image_open_archive(ly->name, ly->fd, m, ly->nents, &in->sel, &img,
 					       msg, sizeof(msg));
+			pool_free(&names);
 			free(m);
 		}
 		if (r < 0)
@@ -1564,12 +1628,10 @@ renumber(void)
 
 /* ---- emitting -------------------------------------------------------- */
 
+/* The output order of two names in one directory. */
 static int
-kid_cmp(const void *a, const void *b)
+kid_cmp(const struct node *x, const struct node *y)
 {
-	const struct node *x = *(struct node *const *)a;
-	const struct node *y = *(struct node *const *)b;
-
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	size_t n = x->len < y->len ? x->len : y->len;
@@ -1578,34 +1640,71 @@ kid_cmp(const void *a, const void *b)
 }
 
 /*
- * Sorts DIR's children that are written (not hidden; with --path, at or
- * below one or on the way to one) into output order, listing them first (in
- * the arena, like the nodes: an emit that stops early leaves nothing to
- * free, and the lists cost a pointer a node).
+ * Sorts DIR's list of children into output order: a merge sort of the
+ * list itself, bottom up (runs of 1, 2, 4, ... merged in turn), so that
+ * sorting costs no memory and no recursion.
  */
-static int
-written(const struct node *dir, const struct node *c)
-{
-	return !c->hidden && (dir->in || c->sel || c->anc);
-}
-
 static void
 sort_kids(struct node *dir)
 {
-	if (!dir->kids) {
-		size_t n = 0;
-		for (struct node *c = dir->child; c; c = c->next)
-			n += written(dir, c);
-		dir->kids = arena_alloc(n * sizeof(*dir->kids));
-		for (struct node *c = dir->child; c; c = c->next) {
-			if (!written(dir, c))
-				continue;
-			c->in = dir->in || c->sel;
-			dir->kids[dir->nkids++] = c;
+	struct node *list = dir->child;
+
+	for (size_t run = 1; list; run *= 2) {
+		struct node *head = NULL, **tail = &head, *p = list;
+		size_t merges = 0;
+		while (p) {
+			struct node *q = p;
+			size_t np = 0, nq = run;
+			merges++;
+			while (np < run && q) {
+				np++;
+				q = q->next;
+			}
+			while (np || (nq && q)) {
+				struct node *take;
+				if (np && (!nq || !q || kid_cmp(p, q) <= 0)) {
+					take = p;
+					p = p->next;
+					np--;
+				} else {
+					take = q;
+					q = q->next;
+					nq--;
+				}
+				*tail = take;
+				tail = &take->next;
+			}
+			p = q;
 		}
+		*tail = NULL;
+		list = head;
+		if (merges <= 1)
+			break;
 	}
-	qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
+	dir->child = list;
+	for (struct node *c = list, *prev = NULL; c; prev = c, c = c->next)
+		c->prev = prev;
 	dir->resort = 0;
+}
+
+/* Is C, a child of DIR, written (not hidden; with --path, at or below one
+ * or on the way to one)? Sets what C's own children ask of it. */
+static int
+written(const struct node *dir, struct node *c)
+{
+	if (c->hidden || !(dir->in || c->sel || c->anc))
+		return 0;
+	c->in = dir->in || c->sel;
+	return 1;
+}
+
+/* The first written name of DIR's from C on, or NULL. */
+static struct node *
+next_written(const struct node *dir, struct node *c)
+{
+	while (c && !written(dir, c))
+		c = c->next;
+	return c;
 }
 
 /*
@@ -1613,32 +1712,37 @@ sort_kids(struct node *dir)
  * them in output order. It then takes the place of the entry that supplied
  * the bytes, if that came earlier (the output order of tarflat.1,
  * DESCRIPTION); it only moves forward within its own directory, so no
- * other carrier changes.
+ * other carrier changes. Iterative, like emit_tree.
  */
 static void
 choose_carriers(void)
 {
-	struct node *dir = &root;
+	struct node *dir = &root, *n;
 
 	sort_kids(dir);
-	dir->at = 0;
+	n = next_written(dir, dir->child);
 	while (dir) {
-		if (dir->at == dir->nkids) {
+		if (!n) {
+			/* DIR is done: on with what follows it in its parent */
+			n = dir->parent ? next_written(dir->parent, dir->next) : NULL;
 			dir = dir->parent;
 			continue;
 		}
-		struct node *n = dir->kids[dir->at++];
 		if (is_type(n, '5')) {
 			sort_kids(n);
-			n->at = 0;
 			dir = n;
-		} else if (!n->ino->carrier) {
-			n->ino->carrier = n;
-			if (n->ino->src->seq < n->key) {
-				n->key = n->ino->src->seq;
+			n = next_written(dir, dir->child);
+			continue;
+		}
+		if (!n->ino || !n->ino->carrier) {
+			if (n->ino)
+				n->ino->carrier = n;
+			if (n->src->seq < n->key) {
+				n->key = n->src->seq;
 				dir->resort = 1;
 			}
 		}
+		n = next_written(dir, n->next);
 	}
 }
 
@@ -1867,11 +1971,12 @@ static int
 emit_node(struct emitter *em, struct node *n, size_t plen)
 {
 	struct inode *ino = n->ino;
+	const struct ent *src = n->src;
 	struct tar_entry t;
 
-	ent_tar(ino->src, &t);
+	ent_tar(src, &t);
 	t.name = em->path;
-	if (ino->carrier && ino->carrier != n) {
+	if (ino && ino->carrier && ino->carrier != n) {
 		t.type = '1';
 		t.linkname = ino->carrier_path;
 		t.size = 0;
@@ -1886,23 +1991,23 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 	if (t.type != '1' && t.type != '2')
 		t.linkname = (char *)"";
 	if (em->planning) {
-		if (t.type == '0' && use_ahead(em, ino->src) &&
-		    ahead_add(em->ahead, layers[ino->src->layer]->in, ino->src->layer,
-			      ino->src->data_off, ino->src->size) < 0)
+		if (t.type == '0' && use_ahead(em, src) &&
+		    ahead_add(em->ahead, layers[src->layer]->in, src->layer,
+			      src->data_off, src->size) < 0)
 			die_oom();
 		return 0;
 	}
 	if (verbose)
 		fprintf(stderr, "%s\n", em->path);
 	if (opt_list) {
-		if (list_entry(em, &t, layers[ino->src->layer]) < 0)
+		if (list_entry(em, &t, layers[src->layer]) < 0)
 			return fail_sys(NULL, em->out_name);
 	} else if (tar_write_header(&em->out, &t) < 0) {
 		return fail_sys(NULL, em->out_name);
-	} else if (t.type == '0' && copy_content(em, ino->src) < 0) {
+	} else if (t.type == '0' && copy_content(em, src) < 0) {
 		return -1;
 	}
-	if (ino->carrier == n && ino->nnames > 1) {
+	if (ino && ino->carrier == n && ino->nnames > 1) {
 		ino->carrier_path = arena_alloc(plen + 1);
 		memcpy(ino->carrier_path, em->path, plen + 1);
 	}
@@ -1911,28 +2016,28 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 
 /*
  * Writes the tree depth-first, each directory followed at once by all that
- * is under it. Iterative, with each directory's place kept in the node:
- * the tree can be deeper than the C stack. em->path holds the path of the
- * directory being walked (PLEN bytes), then of the entry being written.
+ * is under it. Iterative, going back up by the parent links: the tree can
+ * be deeper than the C stack. em->path holds the path of the directory
+ * being walked (PLEN bytes), then of the entry being written.
  */
 static int
 emit_tree(struct emitter *em)
 {
-	struct node *dir = &root;
+	struct node *dir = &root, *n;
 	size_t plen = 0;
 
-	root.at = 0;
+	if (dir->resort)
+		sort_kids(dir);
+	n = next_written(dir, dir->child);
 	while (dir) {
-		if (dir->resort)
-			sort_kids(dir);
-		if (dir->at == dir->nkids) {
-			/* back to the parent's path */
+		if (!n) {
+			/* back to the parent's path, and on after DIR */
 			plen = plen > dir->len ? plen - dir->len - 1 : 0;
 			em->path[plen] = '\0';
+			n = dir->parent ? next_written(dir->parent, dir->next) : NULL;
 			dir = dir->parent;
 			continue;
 		}
-		struct node *n = dir->kids[dir->at++];
 		size_t len = plen + (plen > 0) + n->len;
 		if (len + 1 > em->cap) {
 			em->cap = (len + 1) * 2;
@@ -1945,11 +2050,14 @@ emit_tree(struct emitter *em)
 		if (emit_node(em, n, len) < 0)
 			return -1;
 		if (is_type(n, '5')) {
-			n->at = 0;
+			if (n->resort)
+				sort_kids(n);
 			dir = n;
 			plen = len;
+			n = next_written(dir, dir->child);
 		} else {
 			em->path[plen] = '\0';
+			n = next_written(dir, n->next);
 		}
 	}
 	return 0;
@@ -2082,9 +2190,9 @@ flatten(void)
 	waiting = hl_new(pending_match);
 	if (!tree || !waiting)
 		die_oom();
-	root.ino = &root_ino;
-	root_ino.src = arena_alloc(sizeof(struct ent));
-	((struct ent *)root_ino.src)->type = '5';
+	struct ent *r = arena_alloc(sizeof(*r));
+	r->type = '5';
+	root.src = r;
 	int rc = open_inputs();
 	if (rc == 0)
 		rc = index_all();
@@ -2116,6 +2224,7 @@ layer_free(struct layer *ly)
 	free(ly->ents);
 	free(ly->attrs);
 	hl_free(ly->attr_map);
+	hl_free(ly->dir_map);
 	pool_free(&ly->pool);
 	free(ly->warnings);
 	if (ly->in)
@@ -2147,11 +2256,13 @@ cleanup(void)
 	images = NULL;
 	nimages = 0;
 	pool_free(&arena);
+	free(path_buf);
+	path_buf = NULL;
+	path_cap = 0;
 	hl_free(tree);
 	hl_free(waiting);
 	tree = waiting = NULL;
 	memset(&root, 0, sizeof(root));
-	memset(&root_ino, 0, sizeof(root_ino));
 	memset(&err, 0, sizeof(err));
 	warned_type = 0;
 }
