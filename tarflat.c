@@ -139,30 +139,39 @@ struct inode {
 	char *carrier_path;
 };
 
-/* A name in the tree. Removed nodes stay allocated, like everything in
- * the arena, until exit. */
+/*
+ * A name in the tree: 64 bytes, with what a lookup reads (PARENT, NAME,
+ * LEN) first. Removed nodes stay allocated, like everything in the arena,
+ * until exit.
+ */
 struct node {
 	struct node *parent;
-	struct node *child, *next, *prev;       /* children: unordered, then
-	                                         * sorted for the emit */
-	const struct ent *src;  /* whose metadata and content it has */
-	struct inode *ino;      /* the names it shares SRC with, or NULL */
 	const char *name;
-	uint32_t len;           /* of NAME (a component: within the name caps);
-	                         * with PARENT and NAME in the first cache line,
-	                         * which is what a lookup reads */
-	uint32_t upper;         /* 1 + last layer that created or passed it */
-	uint32_t key;           /* seq of the entry that created it */
-	uint32_t wseq;          /* seq of the last entry that wrote it */
-	uint32_t wiped;         /* 1 + a layer after whose whiteouts it holds
-	                         * nothing from below (or that created it):
-	                         * wiping it again in that layer is a no-op */
+	unsigned len:24;        /* of NAME: a component, so within the name
+	                         * caps of tar.c (1 MiB) */
+	unsigned dir:1;         /* a directory: CHILD, not INO */
 	unsigned hidden:1;      /* AUFS metadata (.wh..wh.*): never emitted */
 	unsigned sel:1;         /* named by --path: written with all below */
 	unsigned anc:1;         /* an ancestor of a --path: written itself */
 	unsigned in:1;          /* at or below a --path (or no --path) */
 	unsigned resort:1;      /* a carrier below moved: sort again */
+	uint32_t key;           /* seq of the entry that created it */
+	struct node *next, *prev;       /* siblings */
+	union {
+		struct node *child;     /* a directory's children: unordered,
+		                         * then sorted for the emit */
+		struct inode *ino;      /* the names a file shares SRC with
+		                         * (hardlinks), or NULL */
+	};
+	const struct ent *src;  /* whose metadata and content it has */
+	uint32_t wseq;          /* seq of the last entry that wrote it */
+	uint16_t upper;         /* 1 + last layer that created or passed it */
+	uint16_t wiped;         /* 1 + a layer after whose whiteouts it holds
+	                         * nothing from below (or that created it):
+	                         * wiping it again in that layer is a no-op */
 };
+
+#define MAX_LAYERS 65534        /* so that 1 + a layer fits in 16 bits */
 
 /* Hardlinks of one layer waiting for a target that appears later in it,
  * grouped by the (normalised) target path; arena-allocated. */
@@ -679,6 +688,7 @@ node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	n->len = (uint32_t)len;
 	n->parent = dir;
 	n->src = e;
+	n->dir = e->type == '5';
 	if (like) {
 		if (!like->ino) {
 			like->ino = arena_alloc(sizeof(*like->ino));
@@ -690,7 +700,7 @@ node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	}
 	n->key = n->wseq = e->seq;
 	/* Lower layers are done: all it will ever hold comes from this one. */
-	n->wiped = e->layer + 1;
+	n->wiped = (uint16_t)(e->layer + 1);
 	n->hidden = dir->hidden || starts(n->name, WH_META);
 	n->next = dir->child;
 	if (dir->child)
@@ -713,7 +723,7 @@ unlink_one(struct node *n)
 		n->next->prev = n->prev;
 	struct key k = { n->parent, n->name, n->len };
 	hl_del(tree, node_hash(n->parent, n->name, n->len), &k);
-	if (n->ino)
+	if (!n->dir && n->ino)
 		n->ino->nnames--;
 }
 
@@ -729,7 +739,7 @@ node_unlink(struct node *top)
 	struct node *n = top;
 
 	for (;;) {
-		while (n->child)
+		while (n->dir && n->child)
 			n = n->child;
 		struct node *up = n->parent;
 		unlink_one(n);
@@ -744,7 +754,7 @@ static void
 mark_upper(struct node *n, uint32_t layer)
 {
 	for (; n && n->upper != layer + 1; n = n->parent)
-		n->upper = layer + 1;
+		n->upper = (uint16_t)(layer + 1);
 }
 
 /*
@@ -1045,8 +1055,8 @@ wipe(struct node *top, uint32_t layer)
 		}
 		if (x->wiped == layer + 1)
 			continue;
-		x->wiped = layer + 1;
-		for (struct node *c = x->child; c; c = c->next) {
+		x->wiped = (uint16_t)(layer + 1);
+		for (struct node *c = x->dir ? x->child : NULL; c; c = c->next) {
 			if (n == cap)
 				stack = xrealloc(stack, (cap *= 2) * sizeof(*stack));
 			stack[n++] = c;
@@ -1098,7 +1108,7 @@ apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 		next = c->next;
 		wipe(c, l);
 	}
-	dir->wiped = l + 1;
+	dir->wiped = (uint16_t)(l + 1);
 	return 0;
 }
 
@@ -1608,7 +1618,8 @@ verify_layers(void)
 
 /* Layer positions changed when archives gave way to their layers: number
  * the entries again, in input order, which the output's order follows.
- * Returns 0, or -1 when the layers hold 2^32 members or more. */
+ * Returns 0, or -1 when the layers hold 2^32 members or more, or are more
+ * than MAX_LAYERS. */
 static int
 renumber(void)
 {
@@ -1623,6 +1634,8 @@ renumber(void)
 	}
 	if (seq > UINT32_MAX)
 		return fail_msg("the layers", "more than 2^32 members in all");
+	if (nlayers > MAX_LAYERS)
+		return fail_msg("the layers", "more than 65534 of them");
 	return 0;
 }
 
@@ -1970,7 +1983,7 @@ list_entry(struct emitter *em, const struct tar_entry *t, const struct layer *ly
 static int
 emit_node(struct emitter *em, struct node *n, size_t plen)
 {
-	struct inode *ino = n->ino;
+	struct inode *ino = n->dir ? NULL : n->ino;
 	const struct ent *src = n->src;
 	struct tar_entry t;
 
@@ -2193,6 +2206,7 @@ flatten(void)
 	struct ent *r = arena_alloc(sizeof(*r));
 	r->type = '5';
 	root.src = r;
+	root.dir = 1;
 	int rc = open_inputs();
 	if (rc == 0)
 		rc = index_all();
