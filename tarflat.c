@@ -47,6 +47,8 @@ struct attrs {
 
 /* What few members have, kept out of line; in the layer's pool. */
 struct extra {
+	const char *linkname;   /* a hardlink's normalised; NULL if none */
+	uint64_t hdr_off;       /* when far from the content (ent.hdr_back) */
 	uint32_t devmajor, devminor;
 	uint64_t data_len;              /* when not SIZE (sparse) */
 	struct tar_span *sparse;
@@ -56,25 +58,29 @@ struct extra {
 };
 
 /*
- * One indexed member of one layer: what the resolve and the output need
- * of a tar_entry, packed (tar_entry itself is 152 bytes and owns four
- * allocations). Strings are in the layer's pool.
+ * One indexed member of one layer, in 64 bytes: what the resolve and the
+ * output need of a tar_entry (which is 152 bytes and owns four
+ * allocations). Strings are in the layer's pool; ent_tar gives the
+ * tar_entry back.
  */
 struct ent {
-	const char *dir;        /* the normalised name's directory part, ""
-	                         * at the top: interned, kept once a layer */
-	const char *base;       /* its last component, "" for the root */
-	const char *linkname;   /* a hardlink's normalised; "" if none */
+	const char *base;       /* the normalised name's last component, ""
+	                         * for the root */
 	const struct extra *x;  /* NULL: none of it */
 	uint64_t data_off, size;
-	uint64_t hdr_off;
 	int64_t mtime;
 	uint32_t seq;           /* position in the whole input: orders output */
 	uint32_t attrs;         /* index into the layer's attrs */
-	uint32_t layer;
+	uint32_t dir;           /* the name's directory part: index into the
+	                         * layer's dirs (0 is "", the top) */
+	uint32_t hdr_back;      /* data_off - hdr_off (the member's first
+	                         * header), or HDR_FAR: in X */
+	uint16_t layer;
 	uint16_t mode;          /* 07777 */
 	char type;              /* as tar_entry.type */
 };
+
+#define HDR_FAR UINT32_MAX
 
 /* Bump allocation, freed all at once (see "memory" below). */
 struct chunk {
@@ -125,8 +131,10 @@ struct layer {
 	const struct attrs **attrs;     /* interned, indexed by ent.attrs */
 	size_t nattrs;
 	struct hlmap *attr_map; /* the same, for interning */
-	struct hlmap *dir_map;  /* ent.dir strings, while indexing */
-	const char *last_dir;
+	const char **dirs;      /* interned, indexed by ent.dir */
+	size_t ndirs;
+	struct hlmap *dir_map;  /* the same, while indexing */
+	uint32_t last_dir;
 	struct error err;       /* what went wrong with this layer */
 	char *warnings;         /* held while layers are indexed side by side */
 	size_t wlen;
@@ -212,6 +220,7 @@ static const char *out_tmp;     /* -o's temporary file, removed on failure */
 /* ---- messages -------------------------------------------------------- */
 
 static void *xrealloc(void *p, size_t n);
+static uint64_t ent_hdr_off(const struct ent *e);
 static void warn(const char *file, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(const struct ent *e, const char *fmt, ...)
@@ -258,7 +267,7 @@ fail(const struct ent *e, const char *fmt, ...)
 	va_list ap;
 
 	ly->err.file = ly->name;
-	ly->err.off = e->hdr_off;
+	ly->err.off = ent_hdr_off(e);
 	va_start(ap, fmt);
 	vsnprintf(ly->err.msg, sizeof(ly->err.msg), fmt, ap);
 	va_end(ap);
@@ -431,30 +440,70 @@ attrs_intern(struct layer *ly, const struct attrs *key)
 	return (uint32_t)a->hash;
 }
 
+struct dirname {
+	uint32_t idx;
+	char s[];
+};
+
 static int
 dir_match(const void *item, const void *key)
 {
-	return strcmp(item, key) == 0;
+	return strcmp(((const struct dirname *)item)->s, key) == 0;
 }
 
-/* DIR (LEN bytes, a NUL after them) as kept once in LY. */
-static const char *
+/* Adds S to LY's dirs; returns its index. */
+static uint32_t
+dir_add(struct layer *ly, const char *s)
+{
+	if (ly->ndirs >= UINT32_MAX)
+		die_oom();
+	if ((ly->ndirs & (ly->ndirs - 1)) == 0)
+		ly->dirs = xrealloc(ly->dirs, (ly->ndirs ? ly->ndirs * 2 : 1) * sizeof(*ly->dirs));
+	ly->dirs[ly->ndirs] = s;
+	return (uint32_t)ly->ndirs++;
+}
+
+/* The index of directory part DIR (LEN bytes, a NUL after them) in LY's
+ * dirs, added if new. */
+static uint32_t
 dir_intern(struct layer *ly, const char *dir, size_t len)
 {
+	struct dirname *d;
 	uint64_t h;
-	char *d;
 
-	if (ly->last_dir && strcmp(ly->last_dir, dir) == 0)
+	if (!ly->ndirs)
+		dir_add(ly, "");
+	if (strcmp(ly->dirs[ly->last_dir], dir) == 0)
 		return ly->last_dir;
 	h = hl_hash(dir, len, 0);
 	if (!ly->dir_map && !(ly->dir_map = hl_new(dir_match)))
 		die_oom();
 	if (!(d = hl_get(ly->dir_map, h, dir))) {
-		d = pool_str(&ly->pool, dir, len);
+		d = pool_alloc(&ly->pool, sizeof(*d) + len + 1, sizeof(uint32_t));
+		memcpy(d->s, dir, len + 1);
+		d->idx = dir_add(ly, d->s);
 		if (hl_add(ly->dir_map, h, d) < 0)
 			die_oom();
 	}
-	return ly->last_dir = d;
+	return ly->last_dir = d->idx;
+}
+
+static const char *
+ent_dir(const struct ent *e)
+{
+	return e->dir ? layers[e->layer]->dirs[e->dir] : "";
+}
+
+static const char *
+ent_link(const struct ent *e)
+{
+	return e->x && e->x->linkname ? e->x->linkname : "";
+}
+
+static uint64_t
+ent_hdr_off(const struct ent *e)
+{
+	return e->hdr_back == HDR_FAR ? e->x->hdr_off : e->data_off - e->hdr_back;
 }
 
 static char *path_buf;          /* ent_path's */
@@ -464,11 +513,12 @@ static size_t path_cap;
 static const char *
 ent_path(const struct ent *e)
 {
-	size_t dl = strlen(e->dir), bl = strlen(e->base), n = dl + (dl > 0) + bl + 1;
+	const char *dir = ent_dir(e);
+	size_t dl = strlen(dir), bl = strlen(e->base), n = dl + (dl > 0) + bl + 1;
 
 	if (n > path_cap)
 		path_buf = xrealloc(path_buf, path_cap = n * 2);
-	memcpy(path_buf, e->dir, dl);
+	memcpy(path_buf, dir, dl);
 	if (dl)
 		path_buf[dl] = '/';
 	memcpy(path_buf + dl + (dl > 0), e->base, bl + 1);
@@ -497,22 +547,25 @@ keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 		e->dir = dir_intern(ly, t->name, (size_t)(slash - t->name));
 		e->base = pool_str(&ly->pool, slash + 1, strlen(slash + 1));
 	} else {
-		e->dir = "";
+		e->dir = 0;
 		e->base = pool_str(&ly->pool, t->name, strlen(t->name));
 	}
-	e->linkname = *t->linkname ? pool_str(&ly->pool, t->linkname, strlen(t->linkname)) : "";
 	e->data_off = t->data_off;
 	e->size = t->size;
-	e->hdr_off = t->hdr_off;
+	e->hdr_back = t->data_off - t->hdr_off < HDR_FAR ? (uint32_t)(t->data_off - t->hdr_off)
+							 : HDR_FAR;
 	e->mtime = t->mtime;
 	e->mode = (uint16_t)(t->mode & 07777);
 	e->type = t->type;
 	e->attrs = attrs_intern(ly, &key);
 	e->x = NULL;
-	if (t->devmajor || t->devminor || t->sparse || t->pax || t->data_len != t->size) {
+	if (*t->linkname || e->hdr_back == HDR_FAR || t->devmajor || t->devminor || t->sparse ||
+	    t->pax || t->data_len != t->size) {
 		struct extra *x = pool_alloc(&ly->pool, sizeof(*x), sizeof(uint64_t));
-		*x = (struct extra){ t->devmajor, t->devminor, t->data_len, NULL, t->nsparse,
-				     NULL, t->paxlen };
+		*x = (struct extra){ NULL, t->hdr_off, t->devmajor, t->devminor, t->data_len,
+				     NULL, t->nsparse, NULL, t->paxlen };
+		if (*t->linkname)
+			x->linkname = pool_str(&ly->pool, t->linkname, strlen(t->linkname));
 		if (t->sparse) {
 			x->sparse = pool_alloc(&ly->pool, t->nsparse * sizeof(*t->sparse),
 					       sizeof(uint64_t));
@@ -536,10 +589,10 @@ ent_tar(const struct ent *e, struct tar_entry *t)
 	const struct extra *x = e->x;
 
 	*t = (struct tar_entry){
-		.name = (char *)e->base, .linkname = (char *)e->linkname,
+		.name = (char *)e->base, .linkname = (char *)ent_link(e),
 		.uname = (char *)a->uname, .gname = (char *)a->gname,
 		.type = e->type, .mode = e->mode, .uid = a->uid, .gid = a->gid,
-		.mtime = e->mtime, .size = e->size, .hdr_off = e->hdr_off,
+		.mtime = e->mtime, .size = e->size, .hdr_off = ent_hdr_off(e),
 		.data_off = e->data_off, .data_len = x ? x->data_len : e->size,
 		.gpax = a->gpax, .gpaxlen = a->gpaxlen,
 	};
@@ -772,7 +825,7 @@ implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e
 	d->type = '5';
 	d->mode = 0755;
 	d->mtime = e->mtime;
-	d->dir = d->base = d->linkname = "";
+	d->base = "";
 	if (up->mode & 02000) {
 		d->mode |= 02000;
 		a.gid = ent_attrs(up)->gid;
@@ -845,7 +898,7 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 				goto out;
 			}
 			/* Continue with the target followed by what is left. */
-			const char *t = n->src->linkname;
+			const char *t = ent_link(n->src);
 			size_t tlen = strlen(t), rest = len - i;
 			char *nb = xrealloc(NULL, tlen + 1 + rest);
 			memcpy(nb, t, tlen);
@@ -926,12 +979,12 @@ link_target(const struct ent *e, struct node **out)
 {
 	struct node *target;
 
-	if (lookup(e->linkname, e, &target) < 0)
+	if (lookup(ent_link(e), e, &target) < 0)
 		return -1;
 	if (!target)
 		return 0;
 	if (is_type(target, '5'))
-		return fail(e, "%.200s: hardlink to a directory: %.200s", ent_path(e), e->linkname);
+		return fail(e, "%.200s: hardlink to a directory: %.200s", ent_path(e), ent_link(e));
 	*out = target;
 	return 1;
 }
@@ -949,7 +1002,9 @@ apply_entry(const struct ent *e, int late)
 	const char *b = e->base;
 	struct node *dir, *old, *n, *target = NULL;
 
-	if (walk_dir(&root, e->dir, strlen(e->dir), e, 1, &dir) < 0)
+	const char *dpath = ent_dir(e);
+
+	if (walk_dir(&root, dpath, strlen(dpath), e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
 	if (late && old && old->wseq > e->seq)
@@ -977,7 +1032,7 @@ apply_entry(const struct ent *e, int late)
 		if (e->type != '0' && e->type != '2' && e->type != '3' &&
 		    e->type != '4' && e->type != '5' && e->type != '6' &&
 		    e->type != '7' && !warned_type++)
-			warn(layers[e->layer]->name, e->hdr_off,
+			warn(layers[e->layer]->name, ent_hdr_off(e),
 			     "%s: unknown type '%c', taken as a regular file",
 			     ent_path(e), e->type);
 	}
@@ -1002,14 +1057,14 @@ path_hash(const char *path)
 static void
 pending_add(const struct ent *e)
 {
-	uint64_t h = path_hash(e->linkname);
-	struct pending *p = hl_get(waiting, h, e->linkname);
+	uint64_t h = path_hash(ent_link(e));
+	struct pending *p = hl_get(waiting, h, ent_link(e));
 
 	struct waiter *w = arena_alloc(sizeof(*w));
 
 	if (!p) {
 		p = arena_alloc(sizeof(*p));
-		p->target = e->linkname;
+		p->target = ent_link(e);
 		p->tail = &p->first;
 		if (hl_add(waiting, h, p) < 0)
 			die_oom();
@@ -1093,7 +1148,9 @@ apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
 		return fail(e, "%.200s: invalid whiteout", ent_path(e));
-	if (walk_dir(&root, e->dir, strlen(e->dir), e, 0, &dir) < 0)
+	const char *dpath = ent_dir(e);
+
+	if (walk_dir(&root, dpath, strlen(dpath), e, 0, &dir) < 0)
 		return -1;
 	if (!dir)
 		return 0;
@@ -1144,14 +1201,14 @@ apply_layer(struct layer *ly, uint32_t l)
 	for (i = 0; hl_count(waiting) && i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
 		struct pending *p;
-		if (e->type != '1' || !(p = hl_get(waiting, path_hash(e->linkname), e->linkname)))
+		if (e->type != '1' || !(p = hl_get(waiting, path_hash(ent_link(e)), ent_link(e))))
 			continue;
 		hl_del(waiting, path_hash(p->target), p->target);
 		for (struct waiter *w = p->first; w; w = w->next) {
 			int r = apply_entry(w->link, 1);
 			if (r == 0)
 				fail(w->link, "%.200s: hardlink target not found: %.200s",
-				     ent_path(w->link), w->link->linkname);
+				     ent_path(w->link), ent_link(w->link));
 			if (r <= 0)
 				return -1;
 		}
@@ -1342,15 +1399,15 @@ index_layer(struct layer *ly, uint32_t l)
 		struct ent *e = &ly->ents[ly->nents++];
 		keep_entry(ly, e, &t);
 		e->seq = (uint32_t)(ly->nents - 1);     /* renumber() makes it global */
-		e->layer = l;
+		e->layer = (uint16_t)l;        /* index_all checked it fits */
 		/* (ent_path is the resolve's: this thread is one of several) */
-		const char *sep = *e->dir ? "/" : "";
-		if (e->type == '1' && !*e->linkname && *e->base)
-			return fail(e, "%.200s%s%.200s: hardlink to a directory: /", e->dir, sep,
+		const char *dir = ent_dir(e), *sep = *dir ? "/" : "";
+		if (e->type == '1' && !*ent_link(e) && *e->base)
+			return fail(e, "%.200s%s%.200s: hardlink to a directory: /", dir, sep,
 				    e->base);
-		if (whiteout_dir(e->dir))
+		if (whiteout_dir(dir))
 			return fail(e, "%.200s%s%.200s: a whiteout name used as a directory",
-				    e->dir, sep, e->base);
+				    dir, sep, e->base);
 	}
 	hl_free(ly->dir_map);   /* the names are all in */
 	ly->dir_map = NULL;
@@ -1413,6 +1470,11 @@ index_all(void)
 	pthread_t tid[MAX_JOBS];
 	size_t started = 0;
 
+	if (nlayers > MAX_LAYERS) {
+		err.file = NULL;
+		snprintf(err.msg, sizeof(err.msg), "more than %d layers", MAX_LAYERS);
+		return -1;
+	}
 	if (n > nlayers)
 		n = nlayers;
 	next_layer = 0;
@@ -1529,7 +1591,7 @@ static int
 has_member(const struct layer *ly, const char *name)
 {
 	for (size_t i = 0; i < ly->nents; i++)
-		if (!*ly->ents[i].dir && strcmp(ly->ents[i].base, name) == 0 &&
+		if (!ly->ents[i].dir && strcmp(ly->ents[i].base, name) == 0 &&
 		    ly->ents[i].type == '0')
 			return 1;
 	return 0;
@@ -1573,7 +1635,7 @@ expand_archives(void)
 				const char *path = ent_path(t);
 				m[j] = (struct image_member){ pool_str(&names, path, strlen(path)),
 							      t->x && t->x->sparse ? 'S' : t->type,
-							      t->linkname, t->data_off, t->size };
+							      ent_link(t), t->data_off, t->size };
 			}
 			r = image_open_archive(ly->name, ly->fd, m, ly->nents, &in->sel, &img,
 					       msg, sizeof(msg));
@@ -1618,8 +1680,7 @@ verify_layers(void)
 
 /* Layer positions changed when archives gave way to their layers: number
  * the entries again, in input order, which the output's order follows.
- * Returns 0, or -1 when the layers hold 2^32 members or more, or are more
- * than MAX_LAYERS. */
+ * Returns 0, or -1 when the layers hold 2^32 members or more. */
 static int
 renumber(void)
 {
@@ -1628,14 +1689,12 @@ renumber(void)
 	for (size_t i = 0; i < nlayers; i++) {
 		layers[i]->pos = i + 1;
 		for (size_t j = 0; j < layers[i]->nents; j++) {
-			layers[i]->ents[j].layer = (uint32_t)i;
+			layers[i]->ents[j].layer = (uint16_t)i;
 			layers[i]->ents[j].seq = (uint32_t)seq++;
 		}
 	}
 	if (seq > UINT32_MAX)
 		return fail_msg("the layers", "more than 2^32 members in all");
-	if (nlayers > MAX_LAYERS)
-		return fail_msg("the layers", "more than 65534 of them");
 	return 0;
 }
 
@@ -2237,6 +2296,7 @@ layer_free(struct layer *ly)
 {
 	free(ly->ents);
 	free(ly->attrs);
+	free(ly->dirs);
 	hl_free(ly->attr_map);
 	hl_free(ly->dir_map);
 	pool_free(&ly->pool);
