@@ -1,0 +1,88 @@
+#!/bin/bash
+# Memory per entry (issue 8): what tarflat keeps for each member, measured
+# as the growth of peak RSS between a 40k- and a 160k-member layer of
+# small files in directories of 50, with symlinks and hardlinks. The two
+# layers differ only in their number of members, so what does not grow
+# with it (the program, buffers, the output pipe) cancels out. Before
+# entries were packed (tar_entry and a full path per member, an inode per
+# file, sorted child arrays) this was about 520 bytes; now about 230. The
+# bound, 300, fails a return to the old layout. The trees are checked too:
+# every member is written, so a run that drops entries cannot pass.
+. "$(dirname "$0")/lib.sh"
+
+[ -x /usr/bin/time ] || skip_all "/usr/bin/time not installed"
+[ -z "${TARFLAT_SANITIZED:-}" ] && [ -z "${TARFLAT_SLOW:-}" ] ||
+	skip_all "a sanitizer or valgrind build: its memory is not tarflat's"
+
+# Writes big-N.tar: N members (dirs, files, symlinks, hardlinks), plain
+# ustar, and its count of members to big-N.count.
+$PY - <<'EOF'
+import random
+
+def hdr(name, typ, size=0, link=""):
+    h = bytearray(512)
+    def put(off, n, s):
+        b = s.encode()
+        h[off:off + len(b)] = b
+    put(0, 100, name)
+    put(100, 8, "0000755" if typ == "5" else "0000644")
+    put(108, 8, "0000000")
+    put(116, 8, "0000000")
+    put(124, 12, "%011o" % size)
+    put(136, 12, "%011o" % 1700000000)
+    h[148:156] = b" " * 8
+    put(156, 1, typ)
+    put(157, 100, link)
+    put(257, 8, "ustar\x0000")
+    put(265, 32, "root")
+    put(297, 32, "root")
+    put(148, 8, "%06o\0" % sum(h))
+    return bytes(h)
+
+for n in (40000, 160000):
+    r = random.Random(n)
+    with open("big-%d.tar" % n, "wb") as f:
+        count, files = 0, []
+        d = None
+        while count < n:
+            if count % 52 == 0:
+                d = "usr/share/pkg-%05d" % (count // 52)
+                f.write(hdr(d + "/", "5"))
+                d += "/data"
+                f.write(hdr(d + "/", "5"))
+                count += 2
+                continue
+            name = "%s/file-%06d.txt" % (d, count)
+            k = r.random()
+            if k < 0.05:
+                f.write(hdr(name, "2", link="../data/x-%d" % r.randrange(100)))
+            elif k < 0.07 and files:
+                f.write(hdr(name, "1", link=r.choice(files)))
+            else:
+                size = r.randrange(0, 200)
+                f.write(hdr(name, "0", size))
+                f.write(bytes([97 + count % 26]) * size + bytes(-size % 512))
+                files.append(name)
+            count += 1
+        f.write(bytes(1024))
+    with open("big-%d.count" % n, "w") as c:
+        print(count, file=c)
+EOF
+
+rss_of() { # N: peak RSS in KiB of flattening big-N.tar, its output's names
+	/usr/bin/time -f %M -o rss-$1.txt "$TARFLAT" big-$1.tar >out-$1.tar 2>err-$1.txt &&
+		tar -tf out-$1.tar | grep -vc '^usr/$\|^usr/share/$'
+}
+
+small_n=$(rss_of 40000)
+big_n=$(rss_of 160000)
+# the implicit usr/ and usr/share/ are left out: no member names them
+is "40k members: all written" "$small_n" "$(cat big-40000.count)"
+is "160k members: all written" "$big_n" "$(cat big-160000.count)"
+small_kib=$(tail -n 1 rss-40000.txt)
+big_kib=$(tail -n 1 rss-160000.txt)
+per=$(( (big_kib - small_kib) * 1024 / (160000 - 40000) ))
+ok "peak RSS grows by at most 300 bytes a member (${per}: ${small_kib} -> ${big_kib} KiB)" \
+	test "$per" -le 300
+rm -f big-*.tar out-*.tar
+done_testing
