@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -2479,6 +2480,15 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (argv[i][0] == '-' && (argv[i][1] == ':' || argv[i][1] == '@'))
 			argv[i][0] = STDIN_MARK;
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Large blocks (the entry arrays, the path map, the emit's list) from
+	 * mmap always: glibc otherwise raises the threshold as such blocks are
+	 * freed, serves the next ones from the heap, and keeps what is freed
+	 * there when the resolve's map goes.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
 	opt_jobs = default_jobs();
 	while ((c = getopt_long(argc, argv, ":hj:o:tv", longopts, NULL)) != -1) {
