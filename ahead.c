@@ -202,6 +202,15 @@ group_match(const void *item, const void *key)
 	return g->layer == k->layer && g->span == k->span;
 }
 
+static uint64_t
+group_hash(const void *item, void *ctx)
+{
+	const struct group *g = item;
+
+	(void)ctx;
+	return hl_hash(&g->span, sizeof(g->span), g->layer);
+}
+
 /* The start of the span that holds part P. */
 static uint64_t
 span_of(const struct ahead *a, const struct part *p)
@@ -268,7 +277,7 @@ plan(struct ahead *a)
 	h.mx = calloc(2 * h.size, sizeof(*h.mx));
 	h.ad = calloc(2 * h.size, sizeof(*h.ad));
 	struct group *gs = malloc((runs ? runs : 1) * sizeof(*gs));
-	struct hlmap *open = hl_new(group_match);
+	struct hlmap *open = hl_new(group_match, group_hash, NULL);
 	a->jobs = calloc(runs ? runs : 1, sizeof(*a->jobs));
 	int rc = -1;
 	if (!h.mx || !h.ad || !gs || !open || !a->jobs)
@@ -278,7 +287,7 @@ plan(struct ahead *a)
 		q = run_end(a, p, &bytes);
 		struct part *pt = &a->parts[p];
 		struct group key = { pt->layer, span_of(a, pt), 0 };
-		uint64_t hash = hl_hash(&key.span, sizeof(key.span), key.layer);
+		uint64_t hash = group_hash(&key, NULL);
 		struct group *g = hl_get(open, hash, &key);
 		size_t now = a->njobs - 1, j;
 		if (g && a->jobs[g->job].bytes + bytes <= JOB_MAX &&

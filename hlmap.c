@@ -6,20 +6,23 @@
 
 #include "hlmap.h"
 
-struct slot {
-	uint64_t hash;
-	void *item;     /* NULL: empty */
-};
-
+/*
+ * A slot holds the item alone (NULL: empty), 8 bytes: the path tree has an
+ * item per name, and a stored hash would double the map. A probe compares
+ * items with MATCH; growing and deleting ask HASH for an item's home.
+ */
 struct hlmap {
-	struct slot *slots;
+	void **slots;
 	size_t cap;     /* a power of two */
 	size_t count;
 	int (*match)(const void *item, const void *key);
+	uint64_t (*hash)(const void *item, void *ctx);
+	void *ctx;
 };
 
 struct hlmap *
-hl_new(int (*match)(const void *item, const void *key))
+hl_new(int (*match)(const void *item, const void *key),
+       uint64_t (*hash)(const void *item, void *ctx), void *ctx)
 {
 	struct hlmap *m = calloc(1, sizeof(*m));
 
@@ -32,6 +35,8 @@ hl_new(int (*match)(const void *item, const void *key))
 		return NULL;
 	}
 	m->match = match;
+	m->hash = hash;
+	m->ctx = ctx;
 	return m;
 }
 
@@ -41,8 +46,8 @@ find(const struct hlmap *m, uint64_t hash, const void *key)
 	size_t mask = m->cap - 1;
 	size_t i = hash & mask;
 
-	while (m->slots[i].item) {
-		if (m->slots[i].hash == hash && m->match(m->slots[i].item, key))
+	while (m->slots[i]) {
+		if (m->match(m->slots[i], key))
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -52,23 +57,23 @@ find(const struct hlmap *m, uint64_t hash, const void *key)
 void *
 hl_get(const struct hlmap *m, uint64_t hash, const void *key)
 {
-	return m->slots[find(m, hash, key)].item;
+	return m->slots[find(m, hash, key)];
 }
 
 static int
 grow(struct hlmap *m)
 {
 	size_t cap = m->cap * 2;
-	struct slot *old = m->slots;
-	struct slot *slots = calloc(cap, sizeof(*slots));
+	void **old = m->slots;
+	void **slots = calloc(cap, sizeof(*slots));
 
 	if (!slots)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++) {
-		if (!old[i].item)
+		if (!old[i])
 			continue;
-		size_t j = old[i].hash & (cap - 1);
-		while (slots[j].item)
+		size_t j = m->hash(old[i], m->ctx) & (cap - 1);
+		while (slots[j])
 			j = (j + 1) & (cap - 1);
 		slots[j] = old[i];
 	}
@@ -85,10 +90,9 @@ hl_add(struct hlmap *m, uint64_t hash, void *item)
 	if ((m->count + 1) * 2 > m->cap && grow(m) < 0)
 		return -1;
 	size_t i = hash & (m->cap - 1);
-	while (m->slots[i].item)
+	while (m->slots[i])
 		i = (i + 1) & (m->cap - 1);
-	m->slots[i].hash = hash;
-	m->slots[i].item = item;
+	m->slots[i] = item;
 	m->count++;
 	return 0;
 }
@@ -98,7 +102,7 @@ hl_del(struct hlmap *m, uint64_t hash, const void *key)
 {
 	size_t mask = m->cap - 1;
 	size_t i = find(m, hash, key);
-	void *item = m->slots[i].item;
+	void *item = m->slots[i];
 
 	if (!item)
 		return NULL;
@@ -109,12 +113,12 @@ hl_del(struct hlmap *m, uint64_t hash, const void *key)
 	 */
 	size_t j = i;
 	for (;;) {
-		m->slots[i].item = NULL;
+		m->slots[i] = NULL;
 		for (;;) {
 			j = (j + 1) & mask;
-			if (!m->slots[j].item)
+			if (!m->slots[j])
 				goto done;
-			size_t home = m->slots[j].hash & mask;
+			size_t home = m->hash(m->slots[j], m->ctx) & mask;
 			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 				break;
 		}

@@ -15,8 +15,13 @@
 
 struct hlmap;
 
-/* MATCH returns nonzero when ITEM has key KEY. Returns NULL on ENOMEM. */
-struct hlmap *hl_new(int (*match)(const void *item, const void *key));
+/*
+ * MATCH returns nonzero when ITEM has key KEY. HASH(ITEM, CTX) returns the
+ * hash the caller passes for ITEM's key (the map keeps items only, and
+ * asks again when it moves one). Returns NULL on ENOMEM.
+ */
+struct hlmap *hl_new(int (*match)(const void *item, const void *key),
+		     uint64_t (*hash)(const void *item, void *ctx), void *ctx);
 
 /* The item with key KEY (and hash HASH), or NULL. */
 void *hl_get(const struct hlmap *m, uint64_t hash, const void *key);

@@ -1123,6 +1123,14 @@ static int gkey_match(const void *item, const void *key)
 	return r->klen == g->klen && memcmp(r->key, g->k, g->klen) == 0;
 }
 
+static uint64_t gkey_hash(const void *item, void *ctx)
+{
+	const struct pax_list *list = ctx;
+	const struct pax_rec *r = &list->v[(uintptr_t)item - 1];
+
+	return hl_hash(r->key, r->klen, 0);
+}
+
 static size_t global_find(const struct tar_in *in, const char *k, size_t klen)
 {
 	struct gkey g = { &in->globals, k, klen };
@@ -1145,7 +1153,7 @@ static int global_compact(struct tar_in *in)
 	g->n = j;
 	in->gdead = 0;
 	hl_free(in->gmap);
-	if (!(in->gmap = hl_new(gkey_match)))
+	if (!(in->gmap = hl_new(gkey_match, gkey_hash, g)))
 		return -1;
 	for (size_t i = 0; i < g->n; i++)
 		if (hl_add(in->gmap, hl_hash(g->v[i].key, g->v[i].klen, 0),
@@ -1170,7 +1178,7 @@ static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 	if (!body)
 		return -1;
 	in->snap_valid = 0;
-	if (!in->gmap && !(in->gmap = hl_new(gkey_match)))
+	if (!in->gmap && !(in->gmap = hl_new(gkey_match, gkey_hash, g)))
 		r = fail(err, m->hdr_off, "out of memory");
 	if (r == 0)
 		r = pax_parse(body, (size_t)size, &batch, NULL, m->hdr_off, err);

@@ -43,7 +43,7 @@ struct attrs {
 	const char *uname, *gname;      /* in the layer's pool */
 	const char *gpax;               /* the reader's (tar_entry.gpax) */
 	size_t gpaxlen;
-	uint64_t hash;
+	uint32_t idx;           /* in the layer's attrs */
 };
 
 /* What few members have, kept out of line; in the layer's pool. */
@@ -412,33 +412,40 @@ attrs_match(const void *item, const void *key)
 	       strcmp(x->gname, y->gname) == 0;
 }
 
+static uint64_t
+attrs_hash(const void *item, void *ctx)
+{
+	const struct attrs *a = item;
+
+	(void)ctx;
+	return hl_hash(a->uname, strlen(a->uname), a->uid) ^
+	       hl_hash(a->gname, strlen(a->gname), a->gid) ^ (uint64_t)(uintptr_t)a->gpax;
+}
+
 /* The index of KEY in LY's attrs, added (its strings copied) if new. */
 static uint32_t
 attrs_intern(struct layer *ly, const struct attrs *key)
 {
-	uint64_t h = hl_hash(key->uname, strlen(key->uname), key->uid) ^
-		     hl_hash(key->gname, strlen(key->gname), key->gid) ^
-		     (uint64_t)(uintptr_t)key->gpax;
+	uint64_t h = attrs_hash(key, NULL);
 	struct attrs *a;
 
-	if (!ly->attr_map && !(ly->attr_map = hl_new(attrs_match)))
+	if (!ly->attr_map && !(ly->attr_map = hl_new(attrs_match, attrs_hash, NULL)))
 		die_oom();
 	if ((a = hl_get(ly->attr_map, h, key)))
-		return (uint32_t)a->hash;
+		return a->idx;
 	a = pool_alloc(&ly->pool, sizeof(*a), sizeof(uint64_t));
 	*a = *key;
 	a->uname = pool_str(&ly->pool, key->uname, strlen(key->uname));
 	a->gname = pool_str(&ly->pool, key->gname, strlen(key->gname));
 	if (ly->nattrs > UINT32_MAX - 1)
 		die_oom();
-	/* the map's hash is not needed again: HASH holds the index */
-	a->hash = ly->nattrs;
+	a->idx = (uint32_t)ly->nattrs;
 	if ((ly->nattrs & (ly->nattrs - 1)) == 0)
 		ly->attrs = xrealloc(ly->attrs, (ly->nattrs ? ly->nattrs * 2 : 1) * sizeof(*ly->attrs));
 	ly->attrs[ly->nattrs++] = a;
 	if (hl_add(ly->attr_map, h, a) < 0)
 		die_oom();
-	return (uint32_t)a->hash;
+	return a->idx;
 }
 
 struct dirname {
@@ -450,6 +457,15 @@ static int
 dir_match(const void *item, const void *key)
 {
 	return strcmp(((const struct dirname *)item)->s, key) == 0;
+}
+
+static uint64_t
+dir_hash(const void *item, void *ctx)
+{
+	const char *s = ((const struct dirname *)item)->s;
+
+	(void)ctx;
+	return hl_hash(s, strlen(s), 0);
 }
 
 /* Adds S to LY's dirs; returns its index. */
@@ -477,7 +493,7 @@ dir_intern(struct layer *ly, const char *dir, size_t len)
 	if (strcmp(ly->dirs[ly->last_dir], dir) == 0)
 		return ly->last_dir;
 	h = hl_hash(dir, len, 0);
-	if (!ly->dir_map && !(ly->dir_map = hl_new(dir_match)))
+	if (!ly->dir_map && !(ly->dir_map = hl_new(dir_match, dir_hash, NULL)))
 		die_oom();
 	if (!(d = hl_get(ly->dir_map, h, dir))) {
 		d = pool_alloc(&ly->pool, sizeof(*d) + len + 1, sizeof(uint32_t));
@@ -707,6 +723,15 @@ static uint64_t
 node_hash(const struct node *parent, const char *name, size_t len)
 {
 	return hl_hash(name, len, (uint64_t)(uintptr_t)parent);
+}
+
+static uint64_t
+node_item_hash(const void *item, void *ctx)
+{
+	const struct node *n = item;
+
+	(void)ctx;
+	return node_hash(n->parent, n->name, n->len);
 }
 
 static struct node *
@@ -1052,6 +1077,13 @@ static uint64_t
 path_hash(const char *path)
 {
 	return hl_hash(path, strlen(path), 0);
+}
+
+static uint64_t
+pending_hash(const void *item, void *ctx)
+{
+	(void)ctx;
+	return path_hash(((const struct pending *)item)->target);
 }
 
 /* Queues hardlink E until its target appears. */
@@ -2259,8 +2291,8 @@ select_paths(void)
 static int
 flatten(void)
 {
-	tree = hl_new(node_match);
-	waiting = hl_new(pending_match);
+	tree = hl_new(node_match, node_item_hash, NULL);
+	waiting = hl_new(pending_match, pending_hash, NULL);
 	if (!tree || !waiting)
 		die_oom();
 	struct ent *r = arena_alloc(sizeof(*r));

@@ -22,11 +22,18 @@ weak_hash(int k)
 	return (uint64_t)(k % 97) * 0x10001u;   /* many keys share a slot */
 }
 
+static uint64_t
+item_hash(const void *item, void *ctx)
+{
+	(void)ctx;
+	return weak_hash(*(const int *)item);
+}
+
 int
 main(void)
 {
 	static int keys[N], present[N];
-	struct hlmap *m = hl_new(match);
+	struct hlmap *m = hl_new(match, item_hash, NULL);
 	size_t count = 0;
 	unsigned seed = 1;
 
