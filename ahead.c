@@ -24,7 +24,13 @@
 #define AHEAD_PER_WORKER 2
 #define HOLD_BYTES ((uint64_t)64 << 20) /* content kept for later parts */
 
-/* Bytes LEN at POS of entry E, which lie in one span of layer LAYER. */
+/*
+ * LEN bytes at OFF of layer LAYER's stream, in one span of it: a piece of
+ * one entry's content, or the contents of entries that follow each other
+ * in the list and lie close together in the layer (with the headers
+ * between them), so that a layer of small files costs a part per
+ * PART_MAX of content, not one per file.
+ */
 struct part {
 	uint64_t off;           /* in the layer's uncompressed stream */
 	unsigned char *buf;     /* the bytes, from the job's run to their use */
@@ -42,6 +48,8 @@ struct part {
  * inflating forward from where its worker's cursor stands). */
 #define PART_MAX (1u << 20)
 #define JOB_MAX ((uint64_t)4 << 20)
+#define PART_GAP 8192           /* bytes between two contents one part
+                                 * holds: headers, padding */
 
 enum { JOB_WAITING, JOB_RUNNING, JOB_READY, JOB_FAILED };
 
@@ -120,6 +128,15 @@ ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, uint64_t data_off,
 			len = end - off;
 		if (len > PART_MAX)
 			len = PART_MAX;
+		struct part *q = a->nparts ? &a->parts[a->nparts - 1] : NULL;
+		if (q && q->layer == layer && off >= q->off + q->len &&
+		    off - (q->off + q->len) <= PART_GAP && off + len - q->off <= PART_MAX &&
+		    tar_in_span_start(in, off) == tar_in_span_start(in, q->off)) {
+			/* close behind the last part, in its span: one part */
+			q->len = (uint32_t)(off + len - q->off);
+			pos += len;
+			continue;
+		}
 		if (a->nparts == NONE - 1) {
 			errno = ENOMEM;
 			return -1;
@@ -418,14 +435,24 @@ ahead_start(struct ahead *a)
 }
 
 const void *
-ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, size_t *len,
+ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, uint64_t want, size_t *len,
 	   struct tar_err *err, uint32_t *layer)
 {
 	pthread_mutex_lock(&a->mu);
 	if (a->hold != SIZE_MAX) {
+		struct part *h = &a->parts[a->hold];
+		const struct part *n = a->cur < a->nparts ? &a->parts[a->cur] : NULL;
+		if (h->layer == in_layer && off >= h->off && off < h->off + h->len &&
+		    !(n && n->layer == in_layer && n->off == off)) {
+			/* more of the part returned last */
+			pthread_mutex_unlock(&a->mu);
+			*layer = in_layer;
+			*len = (size_t)(want < h->off + h->len - off ? want : h->off + h->len - off);
+			return h->buf + (off - h->off);
+		}
 		/* the writer is done with that part */
-		free(a->parts[a->hold].buf);
-		a->parts[a->hold].buf = NULL;
+		free(h->buf);
+		h->buf = NULL;
 		a->hold = SIZE_MAX;
 	}
 	if (a->cur >= a->nparts || a->parts[a->cur].layer != in_layer ||
@@ -457,7 +484,7 @@ ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, size_t *len,
 	}
 	a->hold = a->cur++;
 	pthread_mutex_unlock(&a->mu);
-	*len = (size_t)p->len;
+	*len = (size_t)(want < p->len ? want : p->len);
 	return p->buf;
 }
 

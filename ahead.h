@@ -55,13 +55,14 @@ size_t ahead_count(const struct ahead *a);
 int ahead_start(struct ahead *a);
 
 /*
- * ahead_next: the writer's next piece of content: the next part of the
- * list, which must start at OFF of layer IN_LAYER, waiting for its worker
- * if need be. Returns a pointer to *LEN bytes, valid until the next call,
- * or NULL with *ERR filled and *LAYER set to the layer it concerns.
+ * ahead_next: the writer's next piece of content, at most WANT (> 0) bytes
+ * at OFF of layer IN_LAYER: the rest of what the list added, in order,
+ * waiting for a worker if need be. Returns a pointer to *LEN bytes, valid
+ * until the next call, or NULL with *ERR filled and *LAYER set to the
+ * layer it concerns.
  */
-const void *ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, size_t *len,
-		       struct tar_err *err, uint32_t *layer);
+const void *ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, uint64_t want,
+		       size_t *len, struct tar_err *err, uint32_t *layer);
 
 /* Stops the workers (waiting for the jobs they are in) and frees A. */
 void ahead_free(struct ahead *a);

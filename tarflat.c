@@ -1881,7 +1881,8 @@ copy_ahead(struct emitter *em, const struct ent *src)
 
 	for (uint64_t pos = 0; pos < src->size;) {
 		size_t n;
-		const void *p = ahead_next(em->ahead, src->layer, src->data_off + pos, &n, &te, &l);
+		const void *p = ahead_next(em->ahead, src->layer, src->data_off + pos,
+					   src->size - pos, &n, &te, &l);
 		if (!p)
 			return fail_tar(layers[l], &te);
 		if (tar_write_data(&em->out, p, n) < 0)
