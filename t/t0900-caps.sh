@@ -276,4 +276,16 @@ EOF
 accepted "5 caps: 2 000 000 empty gzip members after the archive, in bounded memory" \
 	"a 0 1 0" gz-members.tar.gz
 
+# More than 65534 layers (a node keeps 1 + a layer in 16 bits) is refused
+# before any is read: exit 1, a message, nothing written. 65535 operands
+# naming one small layer fit in an argument list (xargs would split them).
+hpy <<'EOF'
+from hostile import *
+with open("one.tar", "wb") as f:
+    f.write(member("a", data="A") + EOF)
+EOF
+"$TARFLAT" $(yes one.tar | head -n 65535) >many.out 2>many.err
+is "5 caps: 65535 layers refused" "$? $(wc -c <many.out) $(cat many.err)" \
+	"1 0 tarflat: more than 65534 layers"
+
 done_testing
