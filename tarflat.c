@@ -48,7 +48,8 @@ struct attrs {
 
 /* What few members have, kept out of line; in the layer's pool. */
 struct extra {
-	const char *linkname;   /* a hardlink's normalised; NULL if none */
+	const char *linkname;   /* the link target (a hardlink's normalised);
+	                         * NULL if none */
 	uint64_t hdr_off;       /* when far from the content (ent.hdr_back) */
 	uint32_t devmajor, devminor;
 	uint64_t data_len;              /* when not SIZE (sparse) */
@@ -59,10 +60,10 @@ struct extra {
 };
 
 /*
- * One indexed member of one layer, in 64 bytes: what the resolve and the
- * output need of a tar_entry (which is 152 bytes and owns four
- * allocations). Strings are in the layer's pool; ent_tar gives the
- * tar_entry back.
+ * One indexed member of one layer, in 64 bytes on a 64-bit machine: what
+ * the resolve and the output need of a tar_entry (which is 152 bytes and
+ * owns four allocations). Strings are in the layer's pool; ent_tar gives
+ * the tar_entry back.
  */
 struct ent {
 	const char *base;       /* the normalised name's last component, ""
@@ -556,7 +557,6 @@ static void
 keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 {
 	struct attrs key = { t->uid, t->gid, t->uname, t->gname, t->gpax, t->gpaxlen, 0 };
-
 	char *slash = strrchr(t->name, '/');
 
 	if (slash) {
