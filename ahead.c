@@ -29,7 +29,7 @@
  * one entry's content, or the contents of entries that follow each other
  * in the list and lie close together in the layer (with the headers
  * between them), so that a layer of small files costs a part per
- * PART_MAX of content, not one per file.
+ * MERGE_MAX of content, not one per file.
  */
 struct part {
 	uint64_t off;           /* in the layer's uncompressed stream */
@@ -50,6 +50,11 @@ struct part {
 #define JOB_MAX ((uint64_t)4 << 20)
 #define PART_GAP 8192           /* bytes between two contents one part
                                  * holds: headers, padding */
+#define MERGE_MAX (64u << 10)   /* contents share a part up to this: a
+                                 * part is held until its last byte is
+                                 * written, so large shared ones would
+                                 * hold more and make the plan inflate
+                                 * spans again */
 
 enum { JOB_WAITING, JOB_RUNNING, JOB_READY, JOB_FAILED };
 
@@ -130,7 +135,7 @@ ahead_add(struct ahead *a, struct tar_in *in, uint32_t layer, uint64_t data_off,
 			len = PART_MAX;
 		struct part *q = a->nparts ? &a->parts[a->nparts - 1] : NULL;
 		if (q && q->layer == layer && off >= q->off + q->len &&
-		    off - (q->off + q->len) <= PART_GAP && off + len - q->off <= PART_MAX &&
+		    off - (q->off + q->len) <= PART_GAP && off + len - q->off <= MERGE_MAX &&
 		    tar_in_span_start(in, off) == tar_in_span_start(in, q->off)) {
 			/* close behind the last part, in its span: one part */
 			q->len = (uint32_t)(off + len - q->off);

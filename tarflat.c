@@ -2518,9 +2518,11 @@ main(int argc, char **argv)
 	 * Large blocks (the entry arrays, the path map, the emit's list) from
 	 * mmap always: glibc otherwise raises the threshold as such blocks are
 	 * freed, serves the next ones from the heap, and keeps what is freed
-	 * there when the resolve's map goes.
+	 * there when the resolve's map goes. 2 MiB keeps the emit's buffers of
+	 * content (at most 1 MiB, one after another) in the heap, reused:
+	 * mapping each afresh costs its page faults, 8% on a gzip stack.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 2 << 20);
 #endif
 	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
 	opt_jobs = default_jobs();
