@@ -394,8 +394,8 @@ run_job(struct worker *w, struct job *j)
 		struct part *p = &a->parts[w->order[i].part];
 		if (!(p->buf = malloc((size_t)p->len)))
 			return job_failed(j, "out of memory");
-		struct tar_entry t = { .data_off = p->off, .size = p->len, .data_len = p->len };
-		if (tar_cursor_read(w->cur[layer], &t, 0, p->buf, (size_t)p->len, &j->err) < 0)
+		if (tar_cursor_read_stored(w->cur[layer], p->off, p->buf, (size_t)p->len,
+					   &j->err) < 0)
 			return -1;
 	}
 	return 0;

@@ -2207,6 +2207,12 @@ int tar_cursor_read(struct tar_cursor *c, const struct tar_entry *e, uint64_t po
 	return read_stored(c, e->data_off + pos, buf, len, err);
 }
 
+int tar_cursor_read_stored(struct tar_cursor *c, uint64_t off, void *buf, size_t len,
+			   struct tar_err *err)
+{
+	return len ? read_stored(c, off, buf, len, err) : 0;
+}
+
 int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
 		     void *buf, size_t len, struct tar_err *err)
 {

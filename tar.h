@@ -199,6 +199,10 @@ int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
  * from the nearest access point when it would have to go back or skip
  * more than one span. Returns 0, or -1 with *err filled.
  *
+ * tar_cursor_read_stored: the LEN bytes at OFF of the layer's
+ * uncompressed stream, whatever members they belong to (headers
+ * included), the same way. Returns 0, or -1 with *err filled.
+ *
  * tar_cursor_inflated: the bytes C has inflated so far (0 for a plain
  * layer), for statistics and tests.
  *
@@ -208,6 +212,8 @@ struct tar_cursor;
 struct tar_cursor *tar_cursor_new(struct tar_in *in);
 int tar_cursor_read(struct tar_cursor *c, const struct tar_entry *e, uint64_t pos,
 		    void *buf, size_t len, struct tar_err *err);
+int tar_cursor_read_stored(struct tar_cursor *c, uint64_t off, void *buf, size_t len,
+			   struct tar_err *err);
 uint64_t tar_cursor_inflated(const struct tar_cursor *c);
 void tar_cursor_free(struct tar_cursor *c);
 
