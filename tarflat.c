@@ -742,10 +742,19 @@ child_get(const struct node *dir, const char *name, size_t len)
 	return hl_get(tree, node_hash(dir, name, len), &k);
 }
 
-static int
-is_type(const struct node *n, char type)
+/* N's children (NULL for a file), and the names N shares its file with
+ * (NULL for a directory, and for a file of one name): the union's two
+ * sides, told apart by N->dir. */
+static struct node *
+kids_of(const struct node *n)
 {
-	return n->src->type == type;
+	return n->dir ? n->child : NULL;
+}
+
+static struct inode *
+ino_of(const struct node *n)
+{
+	return n->dir ? NULL : n->ino;
 }
 
 /*
@@ -767,7 +776,6 @@ node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	n->len = (uint32_t)len;
 	n->parent = dir;
 	n->src = e;
-	n->dir = e->type == '5';
 	if (like) {
 		if (!like->ino) {
 			like->ino = arena_alloc(sizeof(*like->ino));
@@ -777,6 +785,7 @@ node_new(struct node *dir, const char *name, size_t len, struct node *like,
 		n->ino = like->ino;
 		n->ino->nnames++;
 	}
+	n->dir = n->src->type == '5';
 	n->key = n->wseq = e->seq;
 	/* Lower layers are done: all it will ever hold comes from this one. */
 	n->wiped = (uint16_t)(e->layer + 1);
@@ -802,7 +811,7 @@ unlink_one(struct node *n)
 		n->next->prev = n->prev;
 	struct key k = { n->parent, n->name, n->len };
 	hl_del(tree, node_hash(n->parent, n->name, n->len), &k);
-	if (!n->dir && n->ino)
+	if (ino_of(n))
 		n->ino->nnames--;
 }
 
@@ -818,7 +827,7 @@ node_unlink(struct node *top)
 	struct node *n = top;
 
 	for (;;) {
-		while (n->dir && n->child)
+		while (kids_of(n))
 			n = n->child;
 		struct node *up = n->parent;
 		unlink_one(n);
@@ -918,7 +927,7 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 			continue;
 		}
 		struct node *n = pd.n ? NULL : child_get(dir, c, clen);
-		if (n && is_type(n, '2')) {
+		if (n && n->src->type == '2') {
 			if (++hops > MAX_HOPS) {
 				rc = fail(e, "%.200s: too many levels of symbolic links", ent_path(e));
 				goto out;
@@ -938,7 +947,7 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 				dir = &root;
 			continue;
 		}
-		if (!n || !is_type(n, '5')) {
+		if (!n || !n->dir) {
 			pend_push(&pd, c, clen);
 			continue;
 		}
@@ -1009,7 +1018,7 @@ link_target(const struct ent *e, struct node **out)
 		return -1;
 	if (!target)
 		return 0;
-	if (is_type(target, '5'))
+	if (target->dir)
 		return fail(e, "%.200s: hardlink to a directory: %.200s", ent_path(e), ent_link(e));
 	*out = target;
 	return 1;
@@ -1037,7 +1046,7 @@ apply_entry(const struct ent *e, int late)
 		/* a later entry of the layer wrote this name and stands; the
 		 * link is dropped, if its target ever existed at all */
 		return link_target(e, &target);
-	if (old && e->type == '5' && is_type(old, '5')) {
+	if (old && e->type == '5' && old->dir) {
 		old->src = e;           /* directory over directory: merge */
 		old->wseq = e->seq;
 		mark_upper(old, e->layer);
@@ -1144,7 +1153,7 @@ wipe(struct node *top, uint32_t layer)
 		if (x->wiped == layer + 1)
 			continue;
 		x->wiped = (uint16_t)(layer + 1);
-		for (struct node *c = x->dir ? x->child : NULL; c; c = c->next) {
+		for (struct node *c = kids_of(x); c; c = c->next) {
 			if (n == cap)
 				stack = xrealloc(stack, (cap *= 2) * sizeof(*stack));
 			stack[n++] = c;
@@ -1833,15 +1842,16 @@ choose_carriers(void)
 			dir = dir->parent;
 			continue;
 		}
-		if (is_type(n, '5')) {
+		if (n->dir) {
 			sort_kids(n);
 			dir = n;
 			n = next_written(dir, dir->child);
 			continue;
 		}
-		if (!n->ino || !n->ino->carrier) {
-			if (n->ino)
-				n->ino->carrier = n;
+		struct inode *ino = ino_of(n);
+		if (!ino || !ino->carrier) {
+			if (ino)
+				ino->carrier = n;
 			if (n->src->seq < n->key) {
 				n->key = n->src->seq;
 				dir->resort = 1;
@@ -2076,7 +2086,7 @@ list_entry(struct emitter *em, const struct tar_entry *t, const struct layer *ly
 static int
 emit_node(struct emitter *em, struct node *n, size_t plen)
 {
-	struct inode *ino = n->dir ? NULL : n->ino;
+	struct inode *ino = ino_of(n);
 	const struct ent *src = n->src;
 	struct tar_entry t;
 
@@ -2155,7 +2165,7 @@ emit_tree(struct emitter *em)
 		em->path[len] = '\0';
 		if (emit_node(em, n, len) < 0)
 			return -1;
-		if (is_type(n, '5')) {
+		if (n->dir) {
 			if (n->resort)
 				sort_kids(n);
 			dir = n;
