@@ -543,6 +543,12 @@ ent_path(const struct ent *e)
 	return path_buf;
 }
 
+static int
+ent_sparse(const struct ent *e)
+{
+	return e->x && e->x->sparse;
+}
+
 static const struct attrs *
 ent_attrs(const struct ent *e)
 {
@@ -1676,7 +1682,7 @@ expand_archives(void)
 				const struct ent *t = &ly->ents[j];
 				const char *path = ent_path(t);
 				m[j] = (struct image_member){ pool_str(&names, path, strlen(path)),
-							      t->x && t->x->sparse ? 'S' : t->type,
+							      ent_sparse(t) ? 'S' : t->type,
 							      ent_link(t), t->data_off, t->size };
 			}
 			r = image_open_archive(ly->name, ly->fd, m, ly->nents, &in->sel, &img,
@@ -1878,7 +1884,7 @@ struct emitter {
 static int
 use_ahead(const struct emitter *em, const struct ent *src)
 {
-	return em->ahead && tar_in_is_gzip(layers[src->layer]->in) && !(src->x && src->x->sparse) &&
+	return em->ahead && tar_in_is_gzip(layers[src->layer]->in) && !ent_sparse(src) &&
 	       src->size > 0;
 }
 
@@ -1920,7 +1926,7 @@ copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
 
 	/* small files go through the buffer: a splice each would cost more
 	 * in system calls than the copy */
-	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || (src->x && src->x->sparse) ||
+	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || ent_sparse(src) ||
 	    size < DIRECT_MIN)
 		return 0;
 	if (tar_out_flush(&em->out) < 0)
@@ -1947,13 +1953,13 @@ copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
 	return 1;
 }
 
+/* Writes the content of SRC, whose tar_entry (ent_tar) is T. */
 static int
-copy_content(struct emitter *em, const struct ent *src)
+copy_content(struct emitter *em, const struct ent *src, const struct tar_entry *t)
 {
 	struct layer *ly = layers[src->layer];
 	struct tar_err te = { 0, "" };
 	uint64_t pos = 0, size = src->size;
-	struct tar_entry t;
 
 	if (use_ahead(em, src))
 		return copy_ahead(em, src);
@@ -1970,9 +1976,7 @@ copy_content(struct emitter *em, const struct ent *src)
 						? (size_t)(size - pos) : SIZE_MAX, &n);
 		if (!p)
 			return fail_sys(NULL, em->out_name);
-		if (pos == 0)
-			ent_tar(src, &t);
-		if (tar_read_content(ly->in, &t, pos, p, n, &te) < 0)
+		if (tar_read_content(ly->in, t, pos, p, n, &te) < 0)
 			return fail_tar(ly, &te);
 		tar_out_commit(&em->out, n);
 		pos += n;
@@ -2089,30 +2093,33 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 	struct inode *ino = ino_of(n);
 	const struct ent *src = n->src;
 	struct tar_entry t;
+	char type = src->type;
 
-	ent_tar(src, &t);
-	t.name = em->path;
-	if (ino && ino->carrier && ino->carrier != n) {
-		t.type = '1';
-		t.linkname = ino->carrier_path;
-		t.size = 0;
-		t.pax = NULL;
-		t.paxlen = 0;
-	} else if (t.type != '2' && t.type != '3' && t.type != '4' &&
-		   t.type != '5' && t.type != '6') {
-		t.type = '0';
-	}
-	if (t.type != '0')
-		t.size = 0;
-	if (t.type != '1' && t.type != '2')
-		t.linkname = (char *)"";
+	/* a later name of a file with several is a hardlink to the first;
+	 * unknown types go out as regular files */
+	if (ino && ino->carrier && ino->carrier != n)
+		type = '1';
+	else if (type != '2' && type != '3' && type != '4' && type != '5' && type != '6')
+		type = '0';
 	if (em->planning) {
-		if (t.type == '0' && use_ahead(em, src) &&
+		if (type == '0' && use_ahead(em, src) &&
 		    ahead_add(em->ahead, layers[src->layer]->in, src->layer,
 			      src->data_off, src->size) < 0)
 			die_oom();
 		return 0;
 	}
+	ent_tar(src, &t);
+	t.name = em->path;
+	t.type = type;
+	if (type == '1') {
+		t.linkname = ino->carrier_path;
+		t.pax = NULL;
+		t.paxlen = 0;
+	}
+	if (type != '0')
+		t.size = 0;
+	if (type != '1' && type != '2')
+		t.linkname = (char *)"";
 	if (verbose)
 		fprintf(stderr, "%s\n", em->path);
 	if (opt_list) {
@@ -2120,7 +2127,7 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 			return fail_sys(NULL, em->out_name);
 	} else if (tar_write_header(&em->out, &t) < 0) {
 		return fail_sys(NULL, em->out_name);
-	} else if (t.type == '0' && copy_content(em, src) < 0) {
+	} else if (t.type == '0' && copy_content(em, src, &t) < 0) {
 		return -1;
 	}
 	if (ino && ino->carrier == n && ino->nnames > 1) {
