@@ -557,7 +557,7 @@ ent_attrs(const struct ent *e)
 
 /*
  * Keeps tar_entry T, just read, as entry E of LY: its strings and records
- * copied into the layer's pool, T freed.
+ * copied into the layer's pool (T stays the caller's, unchanged).
  */
 static void
 keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
@@ -568,6 +568,7 @@ keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 	if (slash) {
 		*slash = '\0';
 		e->dir = dir_intern(ly, t->name, (size_t)(slash - t->name));
+		*slash = '/';
 		e->base = pool_str(&ly->pool, slash + 1, strlen(slash + 1));
 	} else {
 		e->dir = 0;
@@ -598,7 +599,6 @@ keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 			x->pax = pool_str(&ly->pool, t->pax, t->paxlen);
 		e->x = x;
 	}
-	tar_entry_free(t);
 }
 
 /*
@@ -1448,14 +1448,14 @@ index_layer(struct layer *ly, uint32_t l)
 		keep_entry(ly, e, &t);
 		e->seq = (uint32_t)(ly->nents - 1);     /* renumber() makes it global */
 		e->layer = (uint16_t)l;        /* index_all checked it fits */
-		/* (ent_path is the resolve's: this thread is one of several) */
-		const char *dir = ent_dir(e), *sep = *dir ? "/" : "";
+		int bad = 0;
 		if (e->type == '1' && !*ent_link(e) && *e->base)
-			return fail(e, "%.200s%s%.200s: hardlink to a directory: /", dir, sep,
-				    e->base);
-		if (whiteout_dir(dir))
-			return fail(e, "%.200s%s%.200s: a whiteout name used as a directory",
-				    dir, sep, e->base);
+			bad = fail(e, "%.200s: hardlink to a directory: /", t.name);
+		else if (whiteout_dir(ent_dir(e)))
+			bad = fail(e, "%.200s: a whiteout name used as a directory", t.name);
+		tar_entry_free(&t);
+		if (bad)
+			return -1;
 	}
 	hl_free(ly->dir_map);   /* the names are all in */
 	ly->dir_map = NULL;
