@@ -447,9 +447,11 @@ ahead_next(struct ahead *a, uint32_t in_layer, uint64_t off, uint64_t want, size
 	if (a->hold != SIZE_MAX) {
 		struct part *h = &a->parts[a->hold];
 		const struct part *n = a->cur < a->nparts ? &a->parts[a->cur] : NULL;
+		/* more of the part returned last, unless the next part starts
+		 * here: a content that lies between two that share a part, but
+		 * is written after them, has a part of its own */
 		if (h->layer == in_layer && off >= h->off && off < h->off + h->len &&
 		    !(n && n->layer == in_layer && n->off == off)) {
-			/* more of the part returned last */
 			pthread_mutex_unlock(&a->mu);
 			*layer = in_layer;
 			*len = (size_t)(want < h->off + h->len - off ? want : h->off + h->len - off);
