@@ -46,11 +46,13 @@ struct attrs {
 	uint32_t idx;           /* in the layer's attrs */
 };
 
-/* What few members have, kept out of line; in the layer's pool. */
+/* What few members have, kept out of line: in the layer's extras, their
+ * strings and maps in its pool. */
 struct extra {
 	const char *linkname;   /* the link target (a hardlink's normalised);
 	                         * NULL if none */
 	uint64_t hdr_off;       /* when far from the content (ent.hdr_back) */
+	int64_t mtime;          /* when out of ent.mtime's range */
 	uint32_t devmajor, devminor;
 	uint64_t data_len;              /* when not SIZE (sparse) */
 	struct tar_span *sparse;
@@ -60,28 +62,32 @@ struct extra {
 };
 
 /*
- * One indexed member of one layer, in 64 bytes on a 64-bit machine: what
- * the resolve and the output need of a tar_entry (which is 152 bytes and
- * owns four allocations). Strings are in the layer's pool; ent_tar gives
- * the tar_entry back.
+ * One indexed member of one layer, in 48 bytes: what the resolve and the
+ * output need of a tar_entry (which is 152 bytes and owns four
+ * allocations). Its name is an offset into the layer's names, what few
+ * members have an index into its extras; ent_tar gives the tar_entry back.
  */
 struct ent {
-	const char *base;       /* the normalised name's last component, ""
-	                         * for the root */
-	const struct extra *x;  /* NULL: none of it */
-	uint64_t data_off, size;
-	int64_t mtime;
+	uint64_t data_off:48;   /* in the layer's stream (MAX_STREAM) */
+	uint64_t layer:16;
+	uint64_t size;
 	uint32_t seq;           /* position in the whole input: orders output */
 	uint32_t attrs;         /* index into the layer's attrs */
 	uint32_t dir;           /* the name's directory part: index into the
 	                         * layer's dirs (0 is "", the top) */
 	uint32_t hdr_back;      /* data_off - hdr_off (the member's first
-	                         * header), or HDR_FAR: in X */
-	uint16_t layer;
+	                         * header), or HDR_FAR: in the extra */
+	uint32_t base;          /* the normalised name's last component: an
+	                         * offset into the layer's names (0 is "",
+	                         * the root's) */
+	uint32_t x;             /* 1 + index into the layer's extras; 0: none */
+	uint32_t mtime;         /* or MTIME_FAR: in the extra */
 	uint16_t mode;          /* 07777 */
 	char type;              /* as tar_entry.type */
 };
 
+#define MAX_STREAM ((uint64_t)1 << 48)  /* bytes of a layer's tar stream */
+#define MTIME_FAR UINT32_MAX
 #define HDR_FAR UINT32_MAX
 
 /* Bump allocation, freed all at once (see "memory" below). */
@@ -129,7 +135,11 @@ struct layer {
 	struct tar_in *in;
 	struct ent *ents;
 	size_t nents, cap;
-	struct pool pool;       /* the entries' strings, attrs and extras */
+	struct pool pool;       /* the strings of attrs, dirs and extras */
+	char *names;            /* the entries' base names, by ent.base */
+	size_t names_len, names_cap;
+	struct extra *xs;       /* by ent.x - 1 */
+	size_t nxs;
 	const struct attrs **attrs;     /* interned, indexed by ent.attrs */
 	size_t nattrs;
 	struct hlmap *attr_map; /* the same, for interning */
@@ -513,15 +523,35 @@ ent_dir(const struct ent *e)
 }
 
 static const char *
+ent_base(const struct ent *e)
+{
+	return e->base ? layers[e->layer]->names + e->base : "";
+}
+
+static const struct extra *
+ent_x(const struct ent *e)
+{
+	return e->x ? &layers[e->layer]->xs[e->x - 1] : NULL;
+}
+
+static const char *
 ent_link(const struct ent *e)
 {
-	return e->x && e->x->linkname ? e->x->linkname : "";
+	const struct extra *x = ent_x(e);
+
+	return x && x->linkname ? x->linkname : "";
 }
 
 static uint64_t
 ent_hdr_off(const struct ent *e)
 {
-	return e->hdr_back == HDR_FAR ? e->x->hdr_off : e->data_off - e->hdr_back;
+	return e->hdr_back == HDR_FAR ? ent_x(e)->hdr_off : e->data_off - e->hdr_back;
+}
+
+static int64_t
+ent_mtime(const struct ent *e)
+{
+	return e->mtime == MTIME_FAR ? ent_x(e)->mtime : e->mtime;
 }
 
 static char *path_buf;          /* ent_path's */
@@ -531,22 +561,24 @@ static size_t path_cap;
 static const char *
 ent_path(const struct ent *e)
 {
-	const char *dir = ent_dir(e);
-	size_t dl = strlen(dir), bl = strlen(e->base), n = dl + (dl > 0) + bl + 1;
+	const char *dir = ent_dir(e), *base = ent_base(e);
+	size_t dl = strlen(dir), bl = strlen(base), n = dl + (dl > 0) + bl + 1;
 
 	if (n > path_cap)
 		path_buf = xrealloc(path_buf, path_cap = n * 2);
 	memcpy(path_buf, dir, dl);
 	if (dl)
 		path_buf[dl] = '/';
-	memcpy(path_buf + dl + (dl > 0), e->base, bl + 1);
+	memcpy(path_buf + dl + (dl > 0), base, bl + 1);
 	return path_buf;
 }
 
 static int
 ent_sparse(const struct ent *e)
 {
-	return e->x && e->x->sparse;
+	const struct extra *x = ent_x(e);
+
+	return x && x->sparse;
 }
 
 static const struct attrs *
@@ -555,38 +587,80 @@ ent_attrs(const struct ent *e)
 	return layers[e->layer]->attrs[e->attrs];
 }
 
+/* A new, cleared extra for E of LY (valid until the next one is made). */
+static struct extra *
+extra_new(struct layer *ly, struct ent *e)
+{
+	if ((ly->nxs & (ly->nxs - 1)) == 0)
+		ly->xs = xrealloc(ly->xs, (ly->nxs ? ly->nxs * 2 : 1) * sizeof(*ly->xs));
+	e->x = (uint32_t)++ly->nxs;     /* fewer than the entries: < 2^31 */
+	memset(&ly->xs[ly->nxs - 1], 0, sizeof(*ly->xs));
+	return &ly->xs[ly->nxs - 1];
+}
+
+/* Sets E's mtime to T, out of line if it must be. */
+static void
+ent_set_mtime(struct layer *ly, struct ent *e, int64_t t)
+{
+	if (t >= 0 && t < MTIME_FAR) {
+		e->mtime = (uint32_t)t;
+		return;
+	}
+	e->mtime = MTIME_FAR;
+	(e->x ? &ly->xs[e->x - 1] : extra_new(ly, e))->mtime = t;
+}
+
 /*
  * Keeps tar_entry T, just read, as entry E of LY: its strings and records
- * copied into the layer's pool (T stays the caller's, unchanged).
+ * copied into the layer (T stays the caller's, unchanged). Returns NULL,
+ * or what limit T passes.
  */
-static void
+static const char *
 keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 {
 	struct attrs key = { t->uid, t->gid, t->uname, t->gname, t->gpax, t->gpaxlen, 0 };
 	char *slash = strrchr(t->name, '/');
+	const char *base = slash ? slash + 1 : t->name;
+	size_t blen = strlen(base);
 
+	if (t->data_off >= MAX_STREAM)
+		return "the layer's tar stream reaches 2^48 bytes";
+	if (ly->names_len + blen + 1 > UINT32_MAX)
+		return "the layer's names take 4 GiB or more";
 	if (slash) {
 		*slash = '\0';
 		e->dir = dir_intern(ly, t->name, (size_t)(slash - t->name));
 		*slash = '/';
-		e->base = pool_str(&ly->pool, slash + 1, strlen(slash + 1));
 	} else {
 		e->dir = 0;
-		e->base = pool_str(&ly->pool, t->name, strlen(t->name));
+	}
+	e->base = 0;
+	if (blen) {
+		if (!ly->names_len)
+			ly->names_len = 1;      /* offset 0 is "" */
+		if (ly->names_len + blen + 1 > ly->names_cap) {
+			ly->names_cap = ly->names_cap ? ly->names_cap * 2 : 4096;
+			if (ly->names_cap < ly->names_len + blen + 1)
+				ly->names_cap = ly->names_len + blen + 1;
+			ly->names = xrealloc(ly->names, ly->names_cap);
+			ly->names[0] = '\0';
+		}
+		e->base = (uint32_t)ly->names_len;
+		memcpy(ly->names + ly->names_len, base, blen + 1);
+		ly->names_len += blen + 1;
 	}
 	e->data_off = t->data_off;
 	e->size = t->size;
 	e->hdr_back = t->data_off - t->hdr_off < HDR_FAR ? (uint32_t)(t->data_off - t->hdr_off)
 							 : HDR_FAR;
-	e->mtime = t->mtime;
 	e->mode = (uint16_t)(t->mode & 07777);
 	e->type = t->type;
 	e->attrs = attrs_intern(ly, &key);
-	e->x = NULL;
+	e->x = 0;
 	if (*t->linkname || e->hdr_back == HDR_FAR || t->devmajor || t->devminor || t->sparse ||
 	    t->pax || t->data_len != t->size) {
-		struct extra *x = pool_alloc(&ly->pool, sizeof(*x), sizeof(uint64_t));
-		*x = (struct extra){ NULL, t->hdr_off, t->devmajor, t->devminor, t->data_len,
+		struct extra *x = extra_new(ly, e);
+		*x = (struct extra){ NULL, t->hdr_off, 0, t->devmajor, t->devminor, t->data_len,
 				     NULL, t->nsparse, NULL, t->paxlen };
 		if (*t->linkname)
 			x->linkname = pool_str(&ly->pool, t->linkname, strlen(t->linkname));
@@ -597,8 +671,9 @@ keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 		}
 		if (t->pax)
 			x->pax = pool_str(&ly->pool, t->pax, t->paxlen);
-		e->x = x;
 	}
+	ent_set_mtime(ly, e, t->mtime);
+	return NULL;
 }
 
 /*
@@ -609,13 +684,13 @@ static void
 ent_tar(const struct ent *e, struct tar_entry *t)
 {
 	const struct attrs *a = ent_attrs(e);
-	const struct extra *x = e->x;
+	const struct extra *x = ent_x(e);
 
 	*t = (struct tar_entry){
-		.name = (char *)e->base, .linkname = (char *)ent_link(e),
+		.name = (char *)ent_base(e), .linkname = (char *)ent_link(e),
 		.uname = (char *)a->uname, .gname = (char *)a->gname,
 		.type = e->type, .mode = e->mode, .uid = a->uid, .gid = a->gid,
-		.mtime = e->mtime, .size = e->size, .hdr_off = ent_hdr_off(e),
+		.mtime = ent_mtime(e), .size = e->size, .hdr_off = ent_hdr_off(e),
 		.data_off = e->data_off, .data_len = x ? x->data_len : e->size,
 		.gpax = a->gpax, .gpaxlen = a->gpaxlen,
 	};
@@ -865,8 +940,7 @@ implicit_dir(struct node *dir, const char *name, size_t len, const struct ent *e
 
 	d->type = '5';
 	d->mode = 0755;
-	d->mtime = e->mtime;
-	d->base = "";
+	ent_set_mtime(layers[e->layer], d, ent_mtime(e));
 	if (up->mode & 02000) {
 		d->mode |= 02000;
 		a.gid = ent_attrs(up)->gid;
@@ -1040,7 +1114,7 @@ link_target(const struct ent *e, struct node **out)
 static int
 apply_entry(const struct ent *e, int late)
 {
-	const char *b = e->base;
+	const char *b = ent_base(e);
 	struct node *dir, *old, *n, *target = NULL;
 
 	const char *dpath = ent_dir(e);
@@ -1191,7 +1265,7 @@ root_entry(const struct ent *e)
 static int
 apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 {
-	const char *name = e->base + strlen(WH);
+	const char *name = ent_base(e) + strlen(WH);
 	struct node *dir, *t;
 
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
@@ -1224,8 +1298,8 @@ apply_layer(struct layer *ly, uint32_t l)
 
 	for (i = 0; i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
-		enum kind k = classify(e->base);
-		if (!*e->base) {
+		enum kind k = classify(ent_base(e));
+		if (!*ent_base(e)) {
 			root_entry(e);
 			continue;
 		}
@@ -1445,11 +1519,18 @@ index_layer(struct layer *ly, uint32_t l)
 			ly->ents = xrealloc(ly->ents, ly->cap * sizeof(*ly->ents));
 		}
 		struct ent *e = &ly->ents[ly->nents++];
-		keep_entry(ly, e, &t);
+		const char *limit = keep_entry(ly, e, &t);
+		if (limit) {
+			ly->err.file = ly->name;
+			ly->err.off = t.hdr_off;
+			snprintf(ly->err.msg, sizeof(ly->err.msg), "%.200s: %s", t.name, limit);
+			tar_entry_free(&t);
+			return -1;
+		}
 		e->seq = (uint32_t)(ly->nents - 1);     /* renumber() makes it global */
 		e->layer = (uint16_t)l;        /* index_all checked it fits */
 		int bad = 0;
-		if (e->type == '1' && !*ent_link(e) && *e->base)
+		if (e->type == '1' && !*ent_link(e) && e->base)
 			bad = fail(e, "%.200s: hardlink to a directory: /", t.name);
 		else if (whiteout_dir(ent_dir(e)))
 			bad = fail(e, "%.200s: a whiteout name used as a directory", t.name);
@@ -1581,6 +1662,15 @@ keep_image(const char *name, const struct image *img)
  * slot, given up by the archive, if any). FD >= 0 is the archive they lie
  * in, shared; otherwise each is a file of its own.
  */
+/* Tells the entries of the layer in slot I where it now is: they find
+ * their names through it. */
+static void
+layer_at(size_t i)
+{
+	for (size_t j = 0; j < layers[i]->nents; j++)
+		layers[i]->ents[j].layer = (uint16_t)i;
+}
+
 static void
 insert_image(size_t at, int replace, const struct input *in, const struct image *img, int fd)
 {
@@ -1605,6 +1695,8 @@ insert_image(size_t at, int replace, const struct input *in, const struct image 
 		snprintf(ly->id, sizeof(ly->id), "%.12s", d ? strchr(d, ':') + 1 : "");
 		layers[at + i] = ly;
 	}
+	for (size_t i = at + n; i < nlayers; i++)
+		layer_at(i);
 }
 
 /* Operands: a directory is an OCI image layout, read now; anything else is
@@ -1639,7 +1731,7 @@ static int
 has_member(const struct layer *ly, const char *name)
 {
 	for (size_t i = 0; i < ly->nents; i++)
-		if (!ly->ents[i].dir && strcmp(ly->ents[i].base, name) == 0 &&
+		if (!ly->ents[i].dir && strcmp(ent_base(&ly->ents[i]), name) == 0 &&
 		    ly->ents[i].type == '0')
 			return 1;
 	return 0;
@@ -1736,10 +1828,9 @@ renumber(void)
 
 	for (size_t i = 0; i < nlayers; i++) {
 		layers[i]->pos = i + 1;
-		for (size_t j = 0; j < layers[i]->nents; j++) {
-			layers[i]->ents[j].layer = (uint16_t)i;
+		layer_at(i);
+		for (size_t j = 0; j < layers[i]->nents; j++)
 			layers[i]->ents[j].seq = (uint32_t)seq++;
-		}
 	}
 	if (seq > UINT32_MAX)
 		return fail_msg("the layers", "more than 2^32 members in all");
@@ -2348,6 +2439,8 @@ layer_free(struct layer *ly)
 	free(ly->ents);
 	free(ly->attrs);
 	free(ly->dirs);
+	free(ly->names);
+	free(ly->xs);
 	hl_free(ly->attr_map);
 	hl_free(ly->dir_map);
 	pool_free(&ly->pool);

@@ -171,6 +171,33 @@ year5138 100000000000
 EOF
 )"
 
+# tarflat keeps mtimes in 32 bits unless they leave 1970..2106: the edge of
+# that range, and directories made implicitly by entries outside it
+mklayer l1.tar --format pax <<'EOF'
+file edge0 data=a mtime=4294967294
+file edge1 data=b mtime=4294967295
+file edge2 data=c mtime=4294967296
+file imp/a/f data=f mtime=-7
+hardlink imp/b/h imp/a/f mtime=-8
+symlink imp2/c/s x mtime=4294967295
+EOF
+flatten .flat.tar l1.tar
+is "3 output: mtimes at 2^32 - 2, - 1 and 2^32; implicit directories of far-dated entries" \
+	"$(pyread .flat.tar '"%s %d" % (m.name, m.mtime)')" "$(cat <<'EOF'
+edge0 4294967294
+edge1 4294967295
+edge2 4294967296
+imp -7
+imp/a -7
+imp/a/f -7
+imp/b -8
+imp/b/h -7
+imp2 4294967295
+imp2/c 4294967295
+imp2/c/s 4294967295
+EOF
+)"
+
 # fractional mtimes are kept (pax), on files and directories
 mklayer l1.tar <<'EOF'
 dir fd mtime=1500000000 pax.mtime=1500000000.5
