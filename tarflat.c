@@ -160,13 +160,22 @@ struct inode {
 };
 
 /*
- * A name in the tree: 64 bytes, with what a lookup reads (PARENT, NAME,
- * LEN) first. Removed nodes stay allocated, like everything in the arena,
- * until exit.
+ * A name in the tree: 48 bytes. Its links to other names are 32-bit
+ * indices into the node table (see "the tree"), 0 for none. Removed nodes
+ * stay allocated, like everything in the arena, until exit.
  */
 struct node {
-	struct node *parent;
 	const char *name;
+	const struct ent *src;  /* whose metadata and content it has */
+	uint32_t parent;
+	uint32_t next, prev;    /* siblings */
+	union {
+		uint32_t child;         /* a directory's children: unordered,
+		                         * then sorted for the emit */
+		uint32_t ino;           /* 1 + the index in inodes of the names
+		                         * a file shares SRC with (hardlinks),
+		                         * or 0 */
+	};
 	unsigned len:24;        /* of NAME: a component, so within the name
 	                         * caps of tar.c (1 MiB) */
 	unsigned dir:1;         /* a directory: CHILD, not INO */
@@ -176,14 +185,6 @@ struct node {
 	unsigned in:1;          /* at or below a --path (or no --path) */
 	unsigned resort:1;      /* a carrier below moved: sort again */
 	uint32_t key;           /* seq of the entry that created it */
-	struct node *next, *prev;       /* siblings */
-	union {
-		struct node *child;     /* a directory's children: unordered,
-		                         * then sorted for the emit */
-		struct inode *ino;      /* the names a file shares SRC with
-		                         * (hardlinks), or NULL */
-	};
-	const struct ent *src;  /* whose metadata and content it has */
 	uint32_t wseq;          /* seq of the last entry that wrote it */
 	uint16_t upper;         /* 1 + last layer that created or passed it */
 	uint16_t wiped;         /* 1 + a layer after whose whiteouts it holds
@@ -221,7 +222,9 @@ static int opt_layers;          /* --layers */
 static const char *opt_platform;
 static char **opt_paths;        /* --path, normalised */
 static size_t nopt_paths;
-static struct node root;
+static struct node *root;        /* node 1 of the table */
+static struct inode **inodes;   /* by node.ino - 1 */
+static size_t ninodes;
 static struct hlmap *tree;      /* (parent, name) -> node */
 static struct hlmap *waiting;   /* target path -> struct pending, per layer */
 static struct error err;        /* what went wrong outside any one layer */
@@ -724,7 +727,7 @@ next_comp(const char *p, size_t len, size_t *i, const char **c, size_t *clen)
 /*
  * normalise: rewrites the member name S in place (tarflat.1 rule 1): no
  * leading '/' or './', no empty or '.' components, no trailing '/', '..'
- * resolved lexically and clamped at the root. "" means the root itself.
+ * resolved lexically and clamped at the root-> "" means the root itself.
  */
 static void
 normalise(char *s)
@@ -784,8 +787,105 @@ classify(const char *base)
 
 /* ---- the tree -------------------------------------------------------- */
 
+/*
+ * The node table: chunks of NODES_PER_CHUNK nodes, each at the start of a
+ * block aligned to CHUNK_BYTES whose header holds the chunk's first index,
+ * so that a node's index comes from its address. Index 0 is no node.
+ */
+#define CHUNK_SHIFT 14
+#define NODES_PER_CHUNK (1u << CHUNK_SHIFT)
+#define CHUNK_BYTES ((size_t)1 << 20)
+
+struct node_chunk {
+	uint64_t first;
+	struct node nodes[];
+};
+
+static struct node_chunk **chunks;
+static size_t nchunks;
+static uint32_t nnodes;         /* indices given out, 0 included */
+
+static struct node *
+node_at(uint32_t i)
+{
+	return i ? &chunks[i >> CHUNK_SHIFT]->nodes[i & (NODES_PER_CHUNK - 1)] : NULL;
+}
+
+static uint32_t
+node_idx(const struct node *n)
+{
+	const struct node_chunk *c;
+
+	if (!n)
+		return 0;
+	c = (const struct node_chunk *)((uintptr_t)n & ~(uintptr_t)(CHUNK_BYTES - 1));
+	return (uint32_t)(c->first + (size_t)(n - c->nodes));
+}
+
+/* A new node, cleared. */
+static struct node *
+node_alloc(void)
+{
+	if (nnodes == UINT32_MAX)
+		die_oom();      /* below: more than 2^32 entries are refused */
+	if ((nnodes & (NODES_PER_CHUNK - 1)) == 0 || !nnodes) {
+		struct node_chunk *c = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
+		if (!c || !(chunks = realloc(chunks, (nchunks + 1) * sizeof(*chunks))))
+			die_oom();
+		c->first = (uint64_t)nchunks << CHUNK_SHIFT;
+		chunks[nchunks++] = c;
+		if (!nnodes)
+			nnodes = 1;
+	}
+	struct node *n = node_at(nnodes++);
+	memset(n, 0, sizeof(*n));
+	return n;
+}
+
+static void
+nodes_free(void)
+{
+	for (size_t i = 0; i < nchunks; i++)
+		free(chunks[i]);
+	free(chunks);
+	chunks = NULL;
+	nchunks = 0;
+	nnodes = 0;
+	root = NULL;
+	free(inodes);
+	inodes = NULL;
+	ninodes = 0;
+}
+
+static struct node *
+parent_of(const struct node *n)
+{
+	return node_at(n->parent);
+}
+
+static struct node *
+next_of(const struct node *n)
+{
+	return node_at(n->next);
+}
+
+/* N's children (NULL for a file), and the names N shares its file with
+ * (NULL for a directory, and for a file of one name): the union's two
+ * sides, told apart by N->dir. */
+static struct node *
+kids_of(const struct node *n)
+{
+	return n->dir ? node_at(n->child) : NULL;
+}
+
+static struct inode *
+ino_of(const struct node *n)
+{
+	return n->dir || !n->ino ? NULL : inodes[n->ino - 1];
+}
+
 struct key {
-	const struct node *parent;
+	uint32_t parent;
 	const char *name;
 	size_t len;
 };
@@ -801,9 +901,9 @@ node_match(const void *item, const void *k)
 }
 
 static uint64_t
-node_hash(const struct node *parent, const char *name, size_t len)
+node_hash(uint32_t parent, const char *name, size_t len)
 {
-	return hl_hash(name, len, (uint64_t)(uintptr_t)parent);
+	return hl_hash(name, len, parent);
 }
 
 static uint64_t
@@ -818,24 +918,9 @@ node_item_hash(const void *item, void *ctx)
 static struct node *
 child_get(const struct node *dir, const char *name, size_t len)
 {
-	struct key k = { dir, name, len };
+	struct key k = { node_idx(dir), name, len };
 
-	return hl_get(tree, node_hash(dir, name, len), &k);
-}
-
-/* N's children (NULL for a file), and the names N shares its file with
- * (NULL for a directory, and for a file of one name): the union's two
- * sides, told apart by N->dir. */
-static struct node *
-kids_of(const struct node *n)
-{
-	return n->dir ? n->child : NULL;
-}
-
-static struct inode *
-ino_of(const struct node *n)
-{
-	return n->dir ? NULL : n->ino;
+	return hl_get(tree, node_hash(k.parent, name, len), &k);
 }
 
 /*
@@ -848,23 +933,28 @@ static struct node *
 node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	 const struct ent *e, int keep)
 {
-	struct node *n = arena_alloc(sizeof(*n));
+	struct node *n = node_alloc();
 	char *s = keep ? NULL : arena_alloc(len + 1);
+	uint32_t self = node_idx(n);
 
 	if (s)
 		memcpy(s, name, len);
 	n->name = s ? s : name;
 	n->len = (uint32_t)len;
-	n->parent = dir;
+	n->parent = node_idx(dir);
 	n->src = e;
 	if (like) {
 		if (!like->ino) {
-			like->ino = arena_alloc(sizeof(*like->ino));
-			like->ino->nnames = 1;
+			if ((ninodes & (ninodes - 1)) == 0)
+				inodes = xrealloc(inodes, (ninodes ? ninodes * 2 : 1) *
+							  sizeof(*inodes));
+			inodes[ninodes] = arena_alloc(sizeof(**inodes));
+			inodes[ninodes]->nnames = 1;
+			like->ino = (uint32_t)++ninodes;    /* fewer than nodes */
 		}
 		n->src = like->src;
 		n->ino = like->ino;
-		n->ino->nnames++;
+		ino_of(n)->nnames++;
 	}
 	n->dir = n->src->type == '5';
 	n->key = n->wseq = e->seq;
@@ -873,9 +963,9 @@ node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	n->hidden = dir->hidden || starts(n->name, WH_META);
 	n->next = dir->child;
 	if (dir->child)
-		dir->child->prev = n;
-	dir->child = n;
-	if (hl_add(tree, node_hash(dir, name, len), n) < 0)
+		node_at(dir->child)->prev = self;
+	dir->child = self;
+	if (hl_add(tree, node_hash(n->parent, name, len), n) < 0)
 		die_oom();
 	return n;
 }
@@ -885,15 +975,15 @@ static void
 unlink_one(struct node *n)
 {
 	if (n->prev)
-		n->prev->next = n->next;
+		node_at(n->prev)->next = n->next;
 	else
-		n->parent->child = n->next;
+		parent_of(n)->child = n->next;
 	if (n->next)
-		n->next->prev = n->prev;
+		node_at(n->next)->prev = n->prev;
 	struct key k = { n->parent, n->name, n->len };
 	hl_del(tree, node_hash(n->parent, n->name, n->len), &k);
 	if (ino_of(n))
-		n->ino->nnames--;
+		ino_of(n)->nnames--;
 }
 
 /*
@@ -908,9 +998,9 @@ node_unlink(struct node *top)
 	struct node *n = top;
 
 	for (;;) {
-		while (kids_of(n))
-			n = n->child;
-		struct node *up = n->parent;
+		for (struct node *k; (k = kids_of(n));)
+			n = k;
+		struct node *up = parent_of(n);
 		unlink_one(n);
 		if (n == top)
 			return;
@@ -922,7 +1012,7 @@ node_unlink(struct node *top)
 static void
 mark_upper(struct node *n, uint32_t layer)
 {
-	for (; n && n->upper != layer + 1; n = n->parent)
+	for (; n && n->upper != layer + 1; n = parent_of(n))
 		n->upper = (uint16_t)(layer + 1);
 }
 
@@ -1003,7 +1093,7 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 			if (pd.n)
 				pd.n--;
 			else if (dir->parent)
-				dir = dir->parent;
+				dir = parent_of(dir);
 			continue;
 		}
 		struct node *n = pd.n ? NULL : child_get(dir, c, clen);
@@ -1024,7 +1114,7 @@ walk_dir(struct node *dir, const char *p, size_t len, const struct ent *e,
 			len = tlen + 1 + rest;
 			i = 0;
 			if (t[0] == '/')
-				dir = &root;
+				dir = root;
 			continue;
 		}
 		if (!n || !n->dir) {
@@ -1076,7 +1166,7 @@ lookup(const char *path, const struct ent *e, struct node **out)
 	struct node *dir;
 
 	*out = NULL;
-	if (walk_dir(&root, path, dlen, e, 0, &dir) < 0)
+	if (walk_dir(root, path, dlen, e, 0, &dir) < 0)
 		return -1;
 	if (dir)
 		*out = child_get(dir, b, strlen(b));
@@ -1119,7 +1209,7 @@ apply_entry(const struct ent *e, int late)
 
 	const char *dpath = ent_dir(e);
 
-	if (walk_dir(&root, dpath, strlen(dpath), e, 1, &dir) < 0)
+	if (walk_dir(root, dpath, strlen(dpath), e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
 	if (late && old && old->wseq > e->seq)
@@ -1233,7 +1323,7 @@ wipe(struct node *top, uint32_t layer)
 		if (x->wiped == layer + 1)
 			continue;
 		x->wiped = (uint16_t)(layer + 1);
-		for (struct node *c = kids_of(x); c; c = c->next) {
+		for (struct node *c = kids_of(x); c; c = next_of(c)) {
 			if (n == cap)
 				stack = xrealloc(stack, (cap *= 2) * sizeof(*stack));
 			stack[n++] = c;
@@ -1250,7 +1340,7 @@ static void
 root_entry(const struct ent *e)
 {
 	if (e->type == '5')
-		root.src = e;
+		root->src = e;
 }
 
 /*
@@ -1272,7 +1362,7 @@ apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 		return fail(e, "%.200s: invalid whiteout", ent_path(e));
 	const char *dpath = ent_dir(e);
 
-	if (walk_dir(&root, dpath, strlen(dpath), e, 0, &dir) < 0)
+	if (walk_dir(root, dpath, strlen(dpath), e, 0, &dir) < 0)
 		return -1;
 	if (!dir)
 		return 0;
@@ -1283,8 +1373,8 @@ apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 	}
 	if (dir->wiped == l + 1)
 		return 0;       /* it holds nothing from below any more */
-	for (struct node *c = dir->child, *next; c; c = next) {
-		next = c->next;
+	for (struct node *c = kids_of(dir), *next; c; c = next) {
+		next = next_of(c);
 		wipe(c, l);
 	}
 	dir->wiped = (uint16_t)(l + 1);
@@ -1858,10 +1948,11 @@ kid_cmp(const struct node *x, const struct node *y)
 static void
 sort_kids(struct node *dir)
 {
-	struct node *list = dir->child;
+	struct node *list = kids_of(dir);
 
 	for (size_t run = 1; list; run *= 2) {
-		struct node *head = NULL, **tail = &head, *p = list;
+		uint32_t head = 0, *tail = &head;
+		struct node *p = list;
 		size_t merges = 0;
 		while (p) {
 			struct node *q = p;
@@ -1869,32 +1960,32 @@ sort_kids(struct node *dir)
 			merges++;
 			while (np < run && q) {
 				np++;
-				q = q->next;
+				q = next_of(q);
 			}
 			while (np || (nq && q)) {
 				struct node *take;
 				if (np && (!nq || !q || kid_cmp(p, q) <= 0)) {
 					take = p;
-					p = p->next;
+					p = next_of(p);
 					np--;
 				} else {
 					take = q;
-					q = q->next;
+					q = next_of(q);
 					nq--;
 				}
-				*tail = take;
+				*tail = node_idx(take);
 				tail = &take->next;
 			}
 			p = q;
 		}
-		*tail = NULL;
-		list = head;
+		*tail = 0;
+		list = node_at(head);
 		if (merges <= 1)
 			break;
 	}
-	dir->child = list;
-	for (struct node *c = list, *prev = NULL; c; prev = c, c = c->next)
-		c->prev = prev;
+	dir->child = node_idx(list);
+	for (struct node *c = list, *prev = NULL; c; prev = c, c = next_of(c))
+		c->prev = node_idx(prev);
 	dir->resort = 0;
 }
 
@@ -1914,7 +2005,7 @@ static struct node *
 next_written(const struct node *dir, struct node *c)
 {
 	while (c && !written(dir, c))
-		c = c->next;
+		c = next_of(c);
 	return c;
 }
 
@@ -1928,21 +2019,21 @@ next_written(const struct node *dir, struct node *c)
 static void
 choose_carriers(void)
 {
-	struct node *dir = &root, *n;
+	struct node *dir = root, *n;
 
 	sort_kids(dir);
-	n = next_written(dir, dir->child);
+	n = next_written(dir, kids_of(dir));
 	while (dir) {
 		if (!n) {
 			/* DIR is done: on with what follows it in its parent */
-			n = dir->parent ? next_written(dir->parent, dir->next) : NULL;
-			dir = dir->parent;
+			n = dir->parent ? next_written(parent_of(dir), next_of(dir)) : NULL;
+			dir = parent_of(dir);
 			continue;
 		}
 		if (n->dir) {
 			sort_kids(n);
 			dir = n;
-			n = next_written(dir, dir->child);
+			n = next_written(dir, kids_of(dir));
 			continue;
 		}
 		struct inode *ino = ino_of(n);
@@ -1954,7 +2045,7 @@ choose_carriers(void)
 				dir->resort = 1;
 			}
 		}
-		n = next_written(dir, n->next);
+		n = next_written(dir, next_of(n));
 	}
 }
 
@@ -2237,19 +2328,19 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 static int
 emit_tree(struct emitter *em)
 {
-	struct node *dir = &root, *n;
+	struct node *dir = root, *n;
 	size_t plen = 0;
 
 	if (dir->resort)
 		sort_kids(dir);
-	n = next_written(dir, dir->child);
+	n = next_written(dir, kids_of(dir));
 	while (dir) {
 		if (!n) {
 			/* back to the parent's path, and on after DIR */
 			plen = plen > dir->len ? plen - dir->len - 1 : 0;
 			em->path[plen] = '\0';
-			n = dir->parent ? next_written(dir->parent, dir->next) : NULL;
-			dir = dir->parent;
+			n = dir->parent ? next_written(parent_of(dir), next_of(dir)) : NULL;
+			dir = parent_of(dir);
 			continue;
 		}
 		size_t len = plen + (plen > 0) + n->len;
@@ -2268,10 +2359,10 @@ emit_tree(struct emitter *em)
 				sort_kids(n);
 			dir = n;
 			plen = len;
-			n = next_written(dir, dir->child);
+			n = next_written(dir, kids_of(dir));
 		} else {
 			em->path[plen] = '\0';
-			n = next_written(dir, n->next);
+			n = next_written(dir, next_of(n));
 		}
 	}
 	return 0;
@@ -2374,10 +2465,10 @@ usage(FILE *f)
 static int
 select_paths(void)
 {
-	root.in = nopt_paths == 0;
+	root->in = nopt_paths == 0;
 	for (size_t i = 0; i < nopt_paths; i++) {
 		const char *p = opt_paths[i];
-		struct node *n = &root;
+		struct node *n = root;
 		size_t at = 0, clen;
 		const char *c;
 		while (n && next_comp(p, strlen(p), &at, &c, &clen))
@@ -2388,10 +2479,10 @@ select_paths(void)
 				 *p ? "" : " (an empty name)");
 			return -1;
 		}
-		if (n == &root)
-			root.in = 1;
+		if (n == root)
+			root->in = 1;
 		n->sel = 1;
-		for (n = n->parent; n; n = n->parent)
+		for (n = parent_of(n); n; n = parent_of(n))
 			n->anc = 1;
 	}
 	return 0;
@@ -2406,8 +2497,9 @@ flatten(void)
 		die_oom();
 	struct ent *r = arena_alloc(sizeof(*r));
 	r->type = '5';
-	root.src = r;
-	root.dir = 1;
+	root = node_alloc();
+	root->src = r;
+	root->dir = 1;
 	int rc = open_inputs();
 	if (rc == 0)
 		rc = index_all();
@@ -2480,7 +2572,7 @@ cleanup(void)
 	hl_free(tree);
 	hl_free(waiting);
 	tree = waiting = NULL;
-	memset(&root, 0, sizeof(root));
+	nodes_free();
 	memset(&err, 0, sizeof(err));
 	warned_type = 0;
 }
