@@ -143,7 +143,7 @@ struct layer {
 	const struct attrs **attrs;     /* interned, indexed by ent.attrs */
 	size_t nattrs;
 	struct hlmap *attr_map; /* the same, for interning */
-	const char **dirs;      /* interned, indexed by ent.dir */
+	const struct dirname **dirs;    /* interned, indexed by ent.dir */
 	size_t ndirs;
 	struct hlmap *dir_map;  /* the same, while indexing */
 	uint32_t last_dir;
@@ -462,67 +462,142 @@ attrs_intern(struct layer *ly, const struct attrs *key)
 	return a->idx;
 }
 
+/*
+ * A directory part of the layer's names, kept as its last component after
+ * its parent's index: a path is stored once, not once per directory below
+ * it.
+ */
 struct dirname {
-	uint32_t idx;
-	char s[];
+	uint32_t parent;        /* index in the layer's dirs */
+	uint32_t len;           /* of the whole path */
+	uint32_t clen;          /* of S */
+	uint32_t idx;           /* its own */
+	char s[];               /* the last component */
+};
+
+struct dirkey {
+	uint32_t parent;
+	const char *s;
+	size_t clen;
 };
 
 static int
 dir_match(const void *item, const void *key)
 {
-	return strcmp(((const struct dirname *)item)->s, key) == 0;
+	const struct dirname *d = item;
+	const struct dirkey *k = key;
+
+	return d->parent == k->parent && d->clen == k->clen && memcmp(d->s, k->s, k->clen) == 0;
 }
 
 static uint64_t
 dir_hash(const void *item, void *ctx)
 {
-	const char *s = ((const struct dirname *)item)->s;
+	const struct dirname *d = item;
 
 	(void)ctx;
-	return hl_hash(s, strlen(s), 0);
+	return hl_hash(d->s, d->clen, d->parent);
 }
 
-/* Adds S to LY's dirs; returns its index. */
 static uint32_t
-dir_add(struct layer *ly, const char *s)
+dir_add(struct layer *ly, uint32_t parent, const char *c, size_t clen)
 {
+	struct dirname *d = pool_alloc(&ly->pool, sizeof(*d) + clen + 1, sizeof(uint32_t));
+	size_t plen = ly->ndirs ? ly->dirs[parent]->len : 0;
+
 	if (ly->ndirs >= UINT32_MAX)
 		die_oom();
+	d->parent = parent;
+	d->len = (uint32_t)(plen + (parent != 0) + clen);       /* within tar.c's caps */
+	d->clen = (uint32_t)clen;
+	d->idx = (uint32_t)ly->ndirs;
+	memcpy(d->s, c, clen);
+	d->s[clen] = '\0';
 	if ((ly->ndirs & (ly->ndirs - 1)) == 0)
 		ly->dirs = xrealloc(ly->dirs, (ly->ndirs ? ly->ndirs * 2 : 1) * sizeof(*ly->dirs));
-	ly->dirs[ly->ndirs] = s;
+	ly->dirs[ly->ndirs] = d;
 	return (uint32_t)ly->ndirs++;
 }
 
-/* The index of directory part DIR (LEN bytes, a NUL after them) in LY's
- * dirs, added if new. */
+/* Is dir D of LY the path DIR of LEN bytes? */
+static int
+dir_is(const struct layer *ly, uint32_t d, const char *dir, size_t len)
+{
+	if (ly->dirs[d]->len != len)
+		return 0;
+	for (; d; d = ly->dirs[d]->parent) {
+		const struct dirname *x = ly->dirs[d];
+		size_t at = x->len - x->clen;
+		if (memcmp(dir + at, x->s, x->clen) != 0 || (x->parent && dir[at - 1] != '/'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The index of directory part DIR (LEN bytes) in LY's dirs, added with
+ * its ancestors if new. */
 static uint32_t
 dir_intern(struct layer *ly, const char *dir, size_t len)
 {
-	struct dirname *d;
-	uint64_t h;
+	uint32_t d = 0;
 
 	if (!ly->ndirs)
-		dir_add(ly, "");
-	if (strcmp(ly->dirs[ly->last_dir], dir) == 0)
+		dir_add(ly, 0, "", 0);          /* the top: "" */
+	if (dir_is(ly, ly->last_dir, dir, len))
 		return ly->last_dir;
-	h = hl_hash(dir, len, 0);
 	if (!ly->dir_map && !(ly->dir_map = hl_new(dir_match, dir_hash, NULL)))
 		die_oom();
-	if (!(d = hl_get(ly->dir_map, h, dir))) {
-		d = pool_alloc(&ly->pool, sizeof(*d) + len + 1, sizeof(uint32_t));
-		memcpy(d->s, dir, len + 1);
-		d->idx = dir_add(ly, d->s);
-		if (hl_add(ly->dir_map, h, d) < 0)
+	for (size_t i = 0, j; len && i <= len; i = j + 1) {
+		const char *slash = memchr(dir + i, '/', len - i);
+		j = slash ? (size_t)(slash - dir) : len;
+		struct dirkey k = { d, dir + i, j - i };
+		uint64_t h = hl_hash(k.s, k.clen, d);
+		const struct dirname *found = hl_get(ly->dir_map, h, &k);
+		if (found) {
+			d = found->idx;
+			continue;
+		}
+		d = dir_add(ly, d, k.s, k.clen);
+		if (hl_add(ly->dir_map, h, (void *)ly->dirs[d]) < 0)
 			die_oom();
 	}
-	return ly->last_dir = d->idx;
+	return ly->last_dir = d;
 }
 
+/* Growable buffers for names put together: the resolve's, on one thread. */
+struct buf {
+	char *p;
+	size_t cap;
+};
+
+static struct buf dir_buf, path_buf;
+
+/* Dir D of LY as a path at the start of B, with room for EXTRA bytes
+ * after it; its length. */
+static size_t
+dir_path(const struct layer *ly, uint32_t d, struct buf *b, size_t extra)
+{
+	size_t n = d ? ly->dirs[d]->len : 0;
+
+	if (n + extra + 1 > b->cap)
+		b->p = xrealloc(b->p, b->cap = (n + extra + 1) * 2);
+	b->p[n] = '\0';
+	for (; d; d = ly->dirs[d]->parent) {
+		const struct dirname *x = ly->dirs[d];
+		size_t at = x->len - x->clen;
+		memcpy(b->p + at, x->s, x->clen);
+		if (x->parent)
+			b->p[at - 1] = '/';
+	}
+	return n;
+}
+
+/* E's directory part, in a buffer that the next call reuses. */
 static const char *
 ent_dir(const struct ent *e)
 {
-	return e->dir ? layers[e->layer]->dirs[e->dir] : "";
+	dir_path(layers[e->layer], e->dir, &dir_buf, 0);
+	return dir_buf.p;
 }
 
 static const char *
@@ -557,23 +632,17 @@ ent_mtime(const struct ent *e)
 	return e->mtime == MTIME_FAR ? ent_x(e)->mtime : e->mtime;
 }
 
-static char *path_buf;          /* ent_path's */
-static size_t path_cap;
-
 /* E's whole name, in a buffer that the next call reuses. */
 static const char *
 ent_path(const struct ent *e)
 {
-	const char *dir = ent_dir(e), *base = ent_base(e);
-	size_t dl = strlen(dir), bl = strlen(base), n = dl + (dl > 0) + bl + 1;
+	const char *base = ent_base(e);
+	size_t bl = strlen(base), dl = dir_path(layers[e->layer], e->dir, &path_buf, 1 + bl);
 
-	if (n > path_cap)
-		path_buf = xrealloc(path_buf, path_cap = n * 2);
-	memcpy(path_buf, dir, dl);
 	if (dl)
-		path_buf[dl] = '/';
-	memcpy(path_buf + dl + (dl > 0), base, bl + 1);
-	return path_buf;
+		path_buf.p[dl] = '/';
+	memcpy(path_buf.p + dl + (dl > 0), base, bl + 1);
+	return path_buf.p;
 }
 
 static int
@@ -1569,18 +1638,15 @@ open_layer(struct layer *ly)
  * A whiteout's name as a directory ("a/.wh.b/c") would put a whiteout in
  * the output, which every layer-aware reader then drops or refuses: no
  * writer makes one, so it is an error. AUFS's .wh..wh.* directories are
- * fine (hidden). DIR is a name's directory part. Returns 1 when one of
- * its components is such a name, else 0.
+ * fine (hidden). NAME is a member's name. Returns 1 when one of its
+ * directory components is such a name, else 0.
  */
 static int
-whiteout_dir(const char *dir)
+whiteout_dir(const char *name)
 {
-	for (const char *c = dir; *c; c++) {
+	for (const char *c = name, *slash; (slash = strchr(c, '/')); c = slash + 1)
 		if (starts(c, WH) && !starts(c, WH_META))
 			return 1;
-		if (!(c = strchr(c, '/')))
-			break;
-	}
 	return 0;
 }
 
@@ -1622,7 +1688,7 @@ index_layer(struct layer *ly, uint32_t l)
 		int bad = 0;
 		if (e->type == '1' && !*ent_link(e) && e->base)
 			bad = fail(e, "%.200s: hardlink to a directory: /", t.name);
-		else if (whiteout_dir(ent_dir(e)))
+		else if (whiteout_dir(t.name))
 			bad = fail(e, "%.200s: a whiteout name used as a directory", t.name);
 		tar_entry_free(&t);
 		if (bad)
@@ -2566,9 +2632,9 @@ cleanup(void)
 	images = NULL;
 	nimages = 0;
 	pool_free(&arena);
-	free(path_buf);
-	path_buf = NULL;
-	path_cap = 0;
+	free(path_buf.p);
+	free(dir_buf.p);
+	path_buf = dir_buf = (struct buf){ NULL, 0 };
 	hl_free(tree);
 	hl_free(waiting);
 	tree = waiting = NULL;
