@@ -7,29 +7,48 @@
 #include "hlmap.h"
 
 /*
- * A slot holds the item alone (NULL: empty), 8 bytes: the path tree has an
- * item per name, and a stored hash would double the map. A probe compares
- * items with MATCH; growing and deleting ask HASH for an item's home.
+ * A slot holds the item alone (NULL: empty), 8 bytes, or 4 for a map of
+ * 32-bit handles: the path tree has an item per name, and a stored hash
+ * would double the map. A probe compares items with MATCH; growing and
+ * deleting ask HASH for an item's home.
  */
 struct hlmap {
-	void **slots;
+	void *slots;
 	size_t cap;     /* a power of two */
 	size_t count;
+	int narrow;     /* slots of 4 bytes */
 	int (*match)(const void *item, const void *key);
 	uint64_t (*hash)(const void *item, void *ctx);
 	void *ctx;
 };
 
-struct hlmap *
-hl_new(int (*match)(const void *item, const void *key),
-       uint64_t (*hash)(const void *item, void *ctx), void *ctx)
+static void *
+slot(const void *slots, int narrow, size_t i)
+{
+	return narrow ? (void *)(uintptr_t)((const uint32_t *)slots)[i]
+		      : ((void *const *)slots)[i];
+}
+
+static void
+set_slot(void *slots, int narrow, size_t i, void *item)
+{
+	if (narrow)
+		((uint32_t *)slots)[i] = (uint32_t)(uintptr_t)item;
+	else
+		((void **)slots)[i] = item;
+}
+
+static struct hlmap *
+map_new(int (*match)(const void *item, const void *key),
+	uint64_t (*hash)(const void *item, void *ctx), void *ctx, int narrow)
 {
 	struct hlmap *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
 	m->cap = 64;
-	m->slots = calloc(m->cap, sizeof(*m->slots));
+	m->narrow = narrow;
+	m->slots = calloc(m->cap, narrow ? sizeof(uint32_t) : sizeof(void *));
 	if (!m->slots) {
 		free(m);
 		return NULL;
@@ -40,14 +59,29 @@ hl_new(int (*match)(const void *item, const void *key),
 	return m;
 }
 
+struct hlmap *
+hl_new(int (*match)(const void *item, const void *key),
+       uint64_t (*hash)(const void *item, void *ctx), void *ctx)
+{
+	return map_new(match, hash, ctx, 0);
+}
+
+struct hlmap *
+hl_new32(int (*match)(const void *item, const void *key),
+	 uint64_t (*hash)(const void *item, void *ctx), void *ctx)
+{
+	return map_new(match, hash, ctx, 1);
+}
+
 static size_t
 find(const struct hlmap *m, uint64_t hash, const void *key)
 {
 	size_t mask = m->cap - 1;
 	size_t i = hash & mask;
+	void *item;
 
-	while (m->slots[i]) {
-		if (m->match(m->slots[i], key))
+	while ((item = slot(m->slots, m->narrow, i))) {
+		if (m->match(item, key))
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -57,25 +91,26 @@ find(const struct hlmap *m, uint64_t hash, const void *key)
 void *
 hl_get(const struct hlmap *m, uint64_t hash, const void *key)
 {
-	return m->slots[find(m, hash, key)];
+	return slot(m->slots, m->narrow, find(m, hash, key));
 }
 
 static int
 grow(struct hlmap *m)
 {
 	size_t cap = m->cap * 2;
-	void **old = m->slots;
-	void **slots = calloc(cap, sizeof(*slots));
+	void *old = m->slots;
+	void *slots = calloc(cap, m->narrow ? sizeof(uint32_t) : sizeof(void *));
 
 	if (!slots)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++) {
-		if (!old[i])
+		void *item = slot(old, m->narrow, i);
+		if (!item)
 			continue;
-		size_t j = m->hash(old[i], m->ctx) & (cap - 1);
-		while (slots[j])
+		size_t j = m->hash(item, m->ctx) & (cap - 1);
+		while (slot(slots, m->narrow, j))
 			j = (j + 1) & (cap - 1);
-		slots[j] = old[i];
+		set_slot(slots, m->narrow, j, item);
 	}
 	free(old);
 	m->slots = slots;
@@ -90,9 +125,9 @@ hl_add(struct hlmap *m, uint64_t hash, void *item)
 	if ((m->count + 1) * 2 > m->cap && grow(m) < 0)
 		return -1;
 	size_t i = hash & (m->cap - 1);
-	while (m->slots[i])
+	while (slot(m->slots, m->narrow, i))
 		i = (i + 1) & (m->cap - 1);
-	m->slots[i] = item;
+	set_slot(m->slots, m->narrow, i, item);
 	m->count++;
 	return 0;
 }
@@ -102,7 +137,7 @@ hl_del(struct hlmap *m, uint64_t hash, const void *key)
 {
 	size_t mask = m->cap - 1;
 	size_t i = find(m, hash, key);
-	void *item = m->slots[i];
+	void *item = slot(m->slots, m->narrow, i), *next;
 
 	if (!item)
 		return NULL;
@@ -113,16 +148,16 @@ hl_del(struct hlmap *m, uint64_t hash, const void *key)
 	 */
 	size_t j = i;
 	for (;;) {
-		m->slots[i] = NULL;
+		set_slot(m->slots, m->narrow, i, NULL);
 		for (;;) {
 			j = (j + 1) & mask;
-			if (!m->slots[j])
+			if (!(next = slot(m->slots, m->narrow, j)))
 				goto done;
-			size_t home = m->hash(m->slots[j], m->ctx) & mask;
+			size_t home = m->hash(next, m->ctx) & mask;
 			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 				break;
 		}
-		m->slots[i] = m->slots[j];
+		set_slot(m->slots, m->narrow, i, next);
 		i = j;
 	}
 done:

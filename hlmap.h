@@ -1,5 +1,6 @@
 /*
- * hlmap.h - a small open-addressing hash map of pointers.
+ * hlmap.h - a small open-addressing hash map of pointers (or of 32-bit
+ * handles).
  *
  * The map stores items, not keys: the caller's MATCH function compares an
  * item with a key, and the caller supplies each item's hash. The path tree
@@ -22,6 +23,13 @@ struct hlmap;
  */
 struct hlmap *hl_new(int (*match)(const void *item, const void *key),
 		     uint64_t (*hash)(const void *item, void *ctx), void *ctx);
+
+/*
+ * The same map with slots of 4 bytes, for items that are nonzero 32-bit
+ * handles (a table's indices) passed and returned as (void *)(uintptr_t)H.
+ */
+struct hlmap *hl_new32(int (*match)(const void *item, const void *key),
+		       uint64_t (*hash)(const void *item, void *ctx), void *ctx);
 
 /* The item with key KEY (and hash HASH), or NULL. */
 void *hl_get(const struct hlmap *m, uint64_t hash, const void *key);

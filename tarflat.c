@@ -225,7 +225,7 @@ static size_t nopt_paths;
 static struct node *root;        /* node 1 of the table */
 static struct inode **inodes;   /* by node.ino - 1 */
 static size_t ninodes;
-static struct hlmap *tree;      /* (parent, name) -> node */
+static struct hlmap *tree;      /* (parent, name) -> node index */
 static struct hlmap *waiting;   /* target path -> struct pending, per layer */
 static struct error err;        /* what went wrong outside any one layer */
 static int verbose;
@@ -962,7 +962,7 @@ struct key {
 static int
 node_match(const void *item, const void *k)
 {
-	const struct node *n = item;
+	const struct node *n = node_at((uint32_t)(uintptr_t)item);
 	const struct key *key = k;
 
 	return n->parent == key->parent && n->len == key->len &&
@@ -978,7 +978,7 @@ node_hash(uint32_t parent, const char *name, size_t len)
 static uint64_t
 node_item_hash(const void *item, void *ctx)
 {
-	const struct node *n = item;
+	const struct node *n = node_at((uint32_t)(uintptr_t)item);
 
 	(void)ctx;
 	return node_hash(n->parent, n->name, n->len);
@@ -989,7 +989,7 @@ child_get(const struct node *dir, const char *name, size_t len)
 {
 	struct key k = { node_idx(dir), name, len };
 
-	return hl_get(tree, node_hash(k.parent, name, len), &k);
+	return node_at((uint32_t)(uintptr_t)hl_get(tree, node_hash(k.parent, name, len), &k));
 }
 
 /*
@@ -1034,7 +1034,7 @@ node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	if (dir->child)
 		node_at(dir->child)->prev = self;
 	dir->child = self;
-	if (hl_add(tree, node_hash(n->parent, name, len), n) < 0)
+	if (hl_add(tree, node_hash(n->parent, name, len), (void *)(uintptr_t)self) < 0)
 		die_oom();
 	return n;
 }
@@ -2557,7 +2557,7 @@ select_paths(void)
 static int
 flatten(void)
 {
-	tree = hl_new(node_match, node_item_hash, NULL);
+	tree = hl_new32(node_match, node_item_hash, NULL);
 	waiting = hl_new(pending_match, pending_hash, NULL);
 	if (!tree || !waiting)
 		die_oom();
