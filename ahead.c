@@ -21,7 +21,6 @@
 #include "hlmap.h"
 
 #define MAX_WORKERS 8
-#define AHEAD_PER_WORKER 2
 #define HOLD_BYTES ((uint64_t)64 << 20) /* content kept for later parts */
 
 /*
@@ -106,7 +105,9 @@ ahead_new(size_t nworkers)
 	if (!a)
 		return NULL;
 	a->nworkers = nworkers > MAX_WORKERS ? MAX_WORKERS : nworkers;
-	a->inflight = AHEAD_PER_WORKER * a->nworkers + 2;
+	/* a job ahead per worker and one to spare: more only holds more
+	 * buffers (2 MiB a span of small files) and was no faster */
+	a->inflight = a->nworkers + 1;
 	a->hold = SIZE_MAX;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
