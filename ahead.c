@@ -105,9 +105,9 @@ ahead_new(size_t nworkers)
 	if (!a)
 		return NULL;
 	a->nworkers = nworkers > MAX_WORKERS ? MAX_WORKERS : nworkers;
-	/* a job ahead per worker and one to spare: more only holds more
-	 * buffers (2 MiB a span of small files) and was no faster */
-	a->inflight = a->nworkers + 1;
+	/* a job ahead per worker: more only holds more buffers (2 MiB a
+	 * span of small files) and was no faster */
+	a->inflight = a->nworkers;
 	a->hold = SIZE_MAX;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);

@@ -14,10 +14,10 @@
  * once within 64 MiB (and a job): past that a span is inflated again.
  * Each worker takes the next job in order of first use, restarts inflate
  * with a cursor of its own and fills the job's parts; the writer takes
- * the parts back in list order. At most one job per worker and one more
- * are taken ahead of the writer's, and a job holds at most 4 MiB (a span
- * that one huge deflate block makes is cut into several), which bounds
- * memory to the held 64 MiB and (workers + 2) * 4 MiB. Spans that hold nothing
+ * the parts back in list order. At most one job per worker is taken
+ * ahead of the writer's, and a job holds at most 4 MiB (a span that one
+ * huge deflate block makes is cut into several), which bounds memory to
+ * the held 64 MiB and (workers + 1) * 4 MiB. Spans that hold nothing
  * the output needs are never inflated.
  *
  * Nothing here prints or exits; an error in a worker comes back to the

@@ -371,6 +371,13 @@ int gz_scan(struct gz *g, const unsigned char **out, size_t *len, struct gz_err 
 	*len = 0;
 	if (!g->failed) {
 		ssize_t r = scan_fill(g, &g->failure);
+		if (r == 0 && g->out) {
+			/* the scan is over: only cursors read on */
+			zsrc_free(&g->scan);
+			free(g->out);
+			g->out = NULL;
+			*out = NULL;
+		}
 		if (r >= 0) {
 			*len = (size_t)r;
 			return r > 0;

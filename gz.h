@@ -80,7 +80,8 @@ struct gz *gz_open(const struct gz_src *src, uint64_t span, struct gz_err *err);
  * stream ignored", and left unread); or -1 with *ERR filled: "read error:
  * ...", "truncated gzip stream", "corrupt gzip data: ..." (a bad header,
  * deflate data, CRC or length), or "out of memory". After 0 it returns 0
- * again, after -1 the same error again.
+ * again (the scan's buffers, about 550 KiB, are freed at the first), after
+ * -1 the same error again.
  */
 int gz_scan(struct gz *g, const unsigned char **out, size_t *len, struct gz_err *err);
 
