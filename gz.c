@@ -35,7 +35,9 @@ struct access_point {
 	uint64_t out;           /* offset in the uncompressed stream */
 	uint64_t in;            /* compressed offset of the first whole byte */
 	int bits;               /* bits (0..7) of the byte before IN to use */
-	unsigned wlen;          /* bytes in WINDOW */
+	unsigned wlen;          /* bytes of window */
+	unsigned plen;          /* 0, or WINDOW holds them deflated into PLEN
+	                         * bytes (gz_pack) */
 	unsigned char *window;  /* NULL: a gzip member starts at IN */
 };
 
@@ -80,6 +82,7 @@ struct gz_cursor {
 	const struct gz *g;
 	struct zsrc s;
 	unsigned char *out;     /* ZOUT bytes: the output at BASE */
+	unsigned char *win;     /* WINSIZE bytes: a packed window inflated */
 	uint64_t base;
 	size_t len;
 	int raw;                /* inflating raw deflate (from a window point) */
@@ -210,7 +213,7 @@ struct gz *gz_open(const struct gz_src *src, uint64_t span, struct gz_err *err)
 	}
 	zsrc_seek(&g->scan, 0);
 	g->capap = 16;
-	g->ap[g->nap++] = (struct access_point){ 0, 0, 0, 0, NULL };
+	g->ap[g->nap++] = (struct access_point){ 0, 0, 0, 0, 0, NULL };
 	return g;
 }
 
@@ -226,7 +229,7 @@ static int add_point(struct gz *g, uint64_t inpos, int bits,
 		g->capap = cap;
 	}
 	struct access_point *p = &g->ap[g->nap];
-	*p = (struct access_point){ g->total, inpos, bits, 0, NULL };
+	*p = (struct access_point){ g->total, inpos, bits, 0, 0, NULL };
 	if (window) {
 		/* never NULL for a window point, even when empty */
 		if (!(p->window = malloc(wlen ? wlen : 1)))
@@ -429,6 +432,45 @@ int gz_unchanged(const struct gz *g)
 	return 1;
 }
 
+int gz_pack(struct gz *g)
+{
+	unsigned char buf[WINSIZE];
+	z_stream zs;
+	int rc = 0;
+
+	memset(&zs, 0, sizeof zs);
+	if (deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	for (size_t i = 0; i < g->nap; i++) {
+		struct access_point *p = &g->ap[i];
+		if (!p->window || p->plen || p->wlen < 64)
+			continue;
+		zs.next_in = p->window;
+		zs.avail_in = p->wlen;
+		zs.next_out = buf;
+		zs.avail_out = p->wlen - 1;     /* kept only if smaller */
+		int r = deflate(&zs, Z_FINISH);
+		size_t n = p->wlen - 1 - zs.avail_out;
+		if (deflateReset(&zs) != Z_OK) {
+			rc = -1;
+			break;
+		}
+		if (r != Z_STREAM_END)
+			continue;
+		unsigned char *w = malloc(n);
+		if (!w) {
+			rc = -1;
+			break;
+		}
+		memcpy(w, buf, n);
+		free(p->window);
+		p->window = w;
+		p->plen = (unsigned)n;
+	}
+	deflateEnd(&zs);
+	return rc;
+}
+
 void gz_close(struct gz *g)
 {
 	if (!g)
@@ -463,6 +505,7 @@ void gz_cursor_free(struct gz_cursor *c)
 		return;
 	zsrc_free(&c->s);
 	free(c->out);
+	free(c->win);
 	free(c);
 }
 
@@ -478,11 +521,26 @@ static int cur_restart(struct gz_cursor *c, const struct access_point *p,
 	struct zsrc *s = &c->s;
 	int wbits = p->window ? -15 : 31;
 
+	const unsigned char *window = p->window;
+
 	c->valid = 0;
 	if (!c->out && !(c->out = malloc(ZOUT)))
 		return fail(err, p->out, "out of memory");
 	if (!s->live ? zsrc_init(s, wbits) < 0 : inflateReset2(&s->zs, wbits) != Z_OK)
 		return fail(err, p->out, "out of memory");
+	if (p->plen) {
+		/* the window first, through the same stream */
+		if (!c->win && !(c->win = malloc(WINSIZE)))
+			return fail(err, p->out, "out of memory");
+		s->zs.next_in = p->window;
+		s->zs.avail_in = p->plen;
+		s->zs.next_out = c->win;
+		s->zs.avail_out = WINSIZE;
+		if (inflate(&s->zs, Z_FINISH) != Z_STREAM_END || WINSIZE - s->zs.avail_out != p->wlen ||
+		    inflateReset2(&s->zs, wbits) != Z_OK)
+			return fail(err, p->out, "corrupt packed window");
+		window = c->win;
+	}
 	zsrc_seek(s, p->in - (p->bits ? 1 : 0));
 	if (p->window) {
 		if (p->bits) {
@@ -494,7 +552,7 @@ static int cur_restart(struct gz_cursor *c, const struct access_point *p,
 			inflatePrime(&s->zs, p->bits, ch >> (8 - p->bits));
 		}
 		if (p->wlen)
-			inflateSetDictionary(&s->zs, p->window, p->wlen);
+			inflateSetDictionary(&s->zs, window, p->wlen);
 	}
 	c->raw = p->window != NULL;
 	c->eof = 0;

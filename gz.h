@@ -102,6 +102,15 @@ uint64_t gz_span_end(const struct gz *g, uint64_t off);
  */
 int gz_unchanged(const struct gz *g);
 
+/*
+ * gz_pack: deflates the access points' windows (level 1), each one that
+ * shrinks, so that an index of text-like data takes about a quarter of
+ * the memory; a cursor inflates a window again when it restarts there.
+ * Call it once gz_scan has returned 0 and before any cursor is made.
+ * Returns 0, or -1 when out of memory (the index stays whole and usable).
+ */
+int gz_pack(struct gz *g);
+
 /* gz_close: frees the index (G may be NULL); free its cursors first. */
 void gz_close(struct gz *g);
 

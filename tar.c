@@ -977,6 +977,11 @@ int tar_in_is_gzip(const struct tar_in *in)
 	return in->gzip;
 }
 
+int tar_in_pack(struct tar_in *in)
+{
+	return in->gz && in->state == ST_DONE ? gz_pack(in->gz) : 0;
+}
+
 void tar_in_feed(struct tar_in *in, tar_feed_fn *raw, tar_feed_fn *tar, void *ctx)
 {
 	in->feed_raw = raw;

@@ -148,6 +148,13 @@ int tar_is_header(const void *blk, size_t n);
 int tar_in_is_gzip(const struct tar_in *in);
 
 /*
+ * tar_in_pack: once tar_next has returned 0, shrinks a gzip layer's index
+ * (gz_pack); call it before any cursor is made. Returns 0, or -1 when out
+ * of memory (nothing is lost).
+ */
+int tar_in_pack(struct tar_in *in);
+
+/*
  * tar_in_feed: while tar_next indexes the layer, RAW gets every byte of
  * it, in order, each once: the stored bytes (compressed, for gzip), what
  * follows the end of the archive included, so that once tar_next has

@@ -2554,6 +2554,19 @@ select_paths(void)
 	return 0;
 }
 
+/* Shrinks the gzip layers' indexes (tar_in_pack), on a thread of its own
+ * while the tree is resolved: nothing else reads them before the emit. */
+static void *
+pack_layers(void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < nlayers; i++)
+		if (layers[i]->in)
+			(void)tar_in_pack(layers[i]->in);       /* else left whole */
+	malloc_trim(0);         /* the windows' old pages back to the system */
+	return NULL;
+}
+
 static int
 flatten(void)
 {
@@ -2575,10 +2588,16 @@ flatten(void)
 		rc = verify_layers();
 	if (renumber() < 0 && rc == 0)
 		rc = -1;
+	pthread_t packer;
+	int packing = rc == 0 && opt_jobs > 1 && pthread_create(&packer, NULL, pack_layers, NULL) == 0;
+	if (rc == 0 && !packing)
+		pack_layers(NULL);
 	for (size_t i = 0; rc == 0 && i < nlayers; i++)
 		rc = apply_layer(layers[i], (uint32_t)i);
 	if (rc == 0)
 		rc = select_paths();
+	if (packing)
+		pthread_join(packer, NULL);
 	/* the tree is final: its lookups are done, and the emit's list of
 	 * gzip content takes the memory */
 	hl_free(tree);

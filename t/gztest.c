@@ -448,10 +448,10 @@ static int check_restart(void)
 int main(int argc, char **argv)
 {
 	enum mode mode = SHUFFLE;
-	int nthreads = 4, restart = 0, c;
+	int nthreads = 4, restart = 0, pack = 0, c;
 	uint64_t seed = 1;
 
-	while ((c = getopt(argc, argv, "j:m:s:r")) != -1) {
+	while ((c = getopt(argc, argv, "j:m:s:rp")) != -1) {
 		switch (c) {
 		case 'j': nthreads = atoi(optarg); break;
 		case 'm':
@@ -460,9 +460,10 @@ int main(int argc, char **argv)
 			break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'r': restart = 1; break;
+		case 'p': pack = 1; break;
 		default:
-			fprintf(stderr, "usage: gztest [-j THREADS] [-m shuffle|reverse|spans] "
-				"[-s SEED] FILE\n       gztest -r FILE\n");
+			fprintf(stderr, "usage: gztest [-p] [-j THREADS] [-m shuffle|reverse|spans] "
+				"[-s SEED] FILE\n       gztest [-p] -r FILE\n");
 			return 2;
 		}
 	}
@@ -475,6 +476,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	index_layer(fd);
+	if (pack && tar_in_pack(in) < 0) {
+		fprintf(stderr, "gztest: tar_in_pack failed\n");
+		return 1;
+	}
 	size_t nspans = count_spans();
 	fprintf(stderr, "gztest: %zu entries, %zu spans\n", nents, nspans);
 	int r = restart ? check_restart() : run_threads(nthreads, mode, seed);
