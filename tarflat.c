@@ -2811,6 +2811,16 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 2 << 20);
 #endif
+#ifdef M_ARENA_MAX
+	/*
+	 * One arena for all threads: the emit's workers allocate the buffers
+	 * of content that the writer frees, and in arenas of their own what
+	 * is freed was held apart from what is allocated next (2 MiB on a
+	 * layer of 340k small files). Threads allocate seldom, in large
+	 * pieces: the shared lock cost nothing measurable.
+	 */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
 	opt_jobs = default_jobs();
 	while ((c = getopt_long(argc, argv, ":hj:o:tv", longopts, NULL)) != -1) {
