@@ -1663,26 +1663,23 @@ index_layer(struct layer *ly, uint32_t l)
 		normalise(t.name);
 		if (t.type == '1')
 			normalise(t.linkname);
-		if (ly->nents == ly->cap) {
-			if (ly->cap >= UINT32_MAX / 2) {
-				ly->err.file = ly->name;
-				ly->err.off = t.hdr_off;
-				tar_entry_free(&t);
-				snprintf(ly->err.msg, sizeof(ly->err.msg), "more than 2^31 members");
-				return -1;
-			}
+		const char *limit = NULL;
+		if (ly->nents == ly->cap && ly->cap >= UINT32_MAX / 2) {
+			limit = "more than 2^31 members";
+		} else if (ly->nents == ly->cap) {
 			ly->cap = ly->cap ? ly->cap * 2 : 256;
 			ly->ents = xrealloc(ly->ents, ly->cap * sizeof(*ly->ents));
 		}
-		struct ent *e = &ly->ents[ly->nents++];
-		const char *limit = keep_entry(ly, e, &t);
+		struct ent *e = &ly->ents[ly->nents];
+		if (!limit)
+			limit = keep_entry(ly, e, &t);
 		if (limit) {
-			ly->err.file = ly->name;
-			ly->err.off = t.hdr_off;
-			snprintf(ly->err.msg, sizeof(ly->err.msg), "%.200s: %s", t.name, limit);
+			struct tar_err le = { t.hdr_off, "" };
+			snprintf(le.msg, sizeof(le.msg), "%.200s: %s", t.name, limit);
 			tar_entry_free(&t);
-			return -1;
+			return fail_tar(ly, &le);
 		}
+		ly->nents++;
 		e->seq = (uint32_t)(ly->nents - 1);     /* renumber() makes it global */
 		e->layer = (uint16_t)l;        /* index_all checked it fits */
 		int bad = 0;
