@@ -899,8 +899,9 @@ node_alloc(void)
 		die_oom();      /* below: more than 2^32 entries are refused */
 	if ((nnodes & (NODES_PER_CHUNK - 1)) == 0 || !nnodes) {
 		struct node_chunk *c = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
-		if (!c || !(chunks = realloc(chunks, (nchunks + 1) * sizeof(*chunks))))
+		if (!c)
 			die_oom();
+		chunks = xrealloc(chunks, (nchunks + 1) * sizeof(*chunks));
 		c->first = (uint64_t)nchunks << CHUNK_SHIFT;
 		chunks[nchunks++] = c;
 		if (!nnodes)
