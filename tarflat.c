@@ -796,7 +796,7 @@ next_comp(const char *p, size_t len, size_t *i, const char **c, size_t *clen)
 /*
  * normalise: rewrites the member name S in place (tarflat.1 rule 1): no
  * leading '/' or './', no empty or '.' components, no trailing '/', '..'
- * resolved lexically and clamped at the root-> "" means the root itself.
+ * resolved lexically and clamped at the root. "" means the root itself.
  */
 static void
 normalise(char *s)
@@ -1811,11 +1811,6 @@ keep_image(const char *name, const struct image *img)
 	return &images[nimages++];
 }
 
-/*
- * The layers of image IMG of input IN, to stand in LAYERS at AT (one
- * slot, given up by the archive, if any). FD >= 0 is the archive they lie
- * in, shared; otherwise each is a file of its own.
- */
 /* Tells the entries of the layer in slot I where it now is: they find
  * their names through it. */
 static void
@@ -1825,6 +1820,11 @@ layer_at(size_t i)
 		layers[i]->ents[j].layer = (uint16_t)i;
 }
 
+/*
+ * The layers of image IMG of input IN, to stand in LAYERS at AT (one
+ * slot, given up by the archive, if any). FD >= 0 is the archive they lie
+ * in, shared; otherwise each is a file of its own.
+ */
 static void
 insert_image(size_t at, int replace, const struct input *in, const struct image *img, int fd)
 {
