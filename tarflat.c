@@ -414,6 +414,14 @@ xrealloc(void *p, size_t n)
 	return p;
 }
 
+/* Array P of N elements of SIZE bytes, with room made for element N: it
+ * doubles whenever N is 0 or a power of two. */
+static void *
+room_for(void *p, size_t n, size_t size)
+{
+	return (n & (n - 1)) == 0 ? xrealloc(p, (n ? n * 2 : 1) * size) : p;
+}
+
 /* ---- entries ------------------------------------------------------- */
 
 static int
@@ -454,8 +462,7 @@ attrs_intern(struct layer *ly, const struct attrs *key)
 	if (ly->nattrs > UINT32_MAX - 1)
 		die_oom();
 	a->idx = (uint32_t)ly->nattrs;
-	if ((ly->nattrs & (ly->nattrs - 1)) == 0)
-		ly->attrs = xrealloc(ly->attrs, (ly->nattrs ? ly->nattrs * 2 : 1) * sizeof(*ly->attrs));
+	ly->attrs = room_for(ly->attrs, ly->nattrs, sizeof(*ly->attrs));
 	ly->attrs[ly->nattrs++] = a;
 	if (hl_add(ly->attr_map, h, a) < 0)
 		die_oom();
@@ -513,8 +520,7 @@ dir_add(struct layer *ly, uint32_t parent, const char *c, size_t clen)
 	d->idx = (uint32_t)ly->ndirs;
 	memcpy(d->s, c, clen);
 	d->s[clen] = '\0';
-	if ((ly->ndirs & (ly->ndirs - 1)) == 0)
-		ly->dirs = xrealloc(ly->dirs, (ly->ndirs ? ly->ndirs * 2 : 1) * sizeof(*ly->dirs));
+	ly->dirs = room_for(ly->dirs, ly->ndirs, sizeof(*ly->dirs));
 	ly->dirs[ly->ndirs] = d;
 	return (uint32_t)ly->ndirs++;
 }
@@ -663,8 +669,7 @@ ent_attrs(const struct ent *e)
 static struct extra *
 extra_new(struct layer *ly, struct ent *e)
 {
-	if ((ly->nxs & (ly->nxs - 1)) == 0)
-		ly->xs = xrealloc(ly->xs, (ly->nxs ? ly->nxs * 2 : 1) * sizeof(*ly->xs));
+	ly->xs = room_for(ly->xs, ly->nxs, sizeof(*ly->xs));
 	e->x = (uint32_t)++ly->nxs;     /* fewer than the entries: < 2^31 */
 	memset(&ly->xs[ly->nxs - 1], 0, sizeof(*ly->xs));
 	return &ly->xs[ly->nxs - 1];
@@ -682,6 +687,23 @@ ent_set_mtime(struct layer *ly, struct ent *e, int64_t t)
 	(e->x ? &ly->xs[e->x - 1] : extra_new(ly, e))->mtime = t;
 }
 
+/* Appends base name S (LEN bytes, a NUL after them) to LY's names, whose
+ * offset 0 is ""; returns its offset, which the caller has checked fits. */
+static uint32_t
+names_add(struct layer *ly, const char *s, size_t len)
+{
+	size_t at = ly->names_len ? ly->names_len : 1, need = at + len + 1;
+
+	if (need > ly->names_cap) {
+		ly->names_cap = need > 2 * ly->names_cap ? need + 4096 : 2 * ly->names_cap;
+		ly->names = xrealloc(ly->names, ly->names_cap);
+		ly->names[0] = '\0';
+	}
+	memcpy(ly->names + at, s, len + 1);
+	ly->names_len = need;
+	return (uint32_t)at;
+}
+
 /*
  * Keeps tar_entry T, just read, as entry E of LY: its strings and records
  * copied into the layer (T stays the caller's, unchanged). Returns NULL,
@@ -697,7 +719,7 @@ keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 
 	if (t->data_off >= MAX_STREAM)
 		return "the layer's tar stream reaches 2^48 bytes";
-	if (ly->names_len + blen + 1 > UINT32_MAX)
+	if (ly->names_len + blen + 2 > UINT32_MAX)      /* names_add's NUL, and "" */
 		return "the layer's names take 4 GiB or more";
 	if (slash) {
 		*slash = '\0';
@@ -706,21 +728,7 @@ keep_entry(struct layer *ly, struct ent *e, struct tar_entry *t)
 	} else {
 		e->dir = 0;
 	}
-	e->base = 0;
-	if (blen) {
-		if (!ly->names_len)
-			ly->names_len = 1;      /* offset 0 is "" */
-		if (ly->names_len + blen + 1 > ly->names_cap) {
-			ly->names_cap = ly->names_cap ? ly->names_cap * 2 : 4096;
-			if (ly->names_cap < ly->names_len + blen + 1)
-				ly->names_cap = ly->names_len + blen + 1;
-			ly->names = xrealloc(ly->names, ly->names_cap);
-			ly->names[0] = '\0';
-		}
-		e->base = (uint32_t)ly->names_len;
-		memcpy(ly->names + ly->names_len, base, blen + 1);
-		ly->names_len += blen + 1;
-	}
+	e->base = blen ? names_add(ly, base, blen) : 0;
 	e->data_off = t->data_off;
 	e->size = t->size;
 	e->hdr_back = t->data_off - t->hdr_off < HDR_FAR ? (uint32_t)(t->data_off - t->hdr_off)
@@ -1015,9 +1023,7 @@ node_new(struct node *dir, const char *name, size_t len, struct node *like,
 	n->src = e;
 	if (like) {
 		if (!like->ino) {
-			if ((ninodes & (ninodes - 1)) == 0)
-				inodes = xrealloc(inodes, (ninodes ? ninodes * 2 : 1) *
-							  sizeof(*inodes));
+			inodes = room_for(inodes, ninodes, sizeof(*inodes));
 			inodes[ninodes] = arena_alloc(sizeof(**inodes));
 			inodes[ninodes]->nnames = 1;
 			like->ino = (uint32_t)++ninodes;    /* fewer than nodes */
