@@ -647,7 +647,7 @@ struct tar_in {
 	 * valid with the newest snapshot.
 	 */
 	struct pax_list globals;
-	struct hlmap *gmap;     /* key -> index + 1 */
+	struct hlmap *gmap;     /* key -> index + 1 (hl_new32) */
 	size_t gdead;
 	size_t globals_bytes;
 	struct paxinfo *gpi;
@@ -1128,19 +1128,24 @@ static int gkey_match(const void *item, const void *key)
 	return r->klen == g->klen && memcmp(r->key, g->k, g->klen) == 0;
 }
 
+static uint64_t key_hash(const char *k, size_t klen)
+{
+	return hl_hash(k, klen, 0);
+}
+
 static uint64_t gkey_hash(const void *item, void *ctx)
 {
 	const struct pax_list *list = ctx;
 	const struct pax_rec *r = &list->v[(uintptr_t)item - 1];
 
-	return hl_hash(r->key, r->klen, 0);
+	return key_hash(r->key, r->klen);
 }
 
 static size_t global_find(const struct tar_in *in, const char *k, size_t klen)
 {
 	struct gkey g = { &in->globals, k, klen };
 
-	return in->gmap ? (uintptr_t)hl_get(in->gmap, hl_hash(k, klen, 0), &g) : 0;
+	return in->gmap ? (uintptr_t)hl_get(in->gmap, key_hash(k, klen), &g) : 0;
 }
 
 /* Drops deleted globals once they outnumber the live ones; re-indexes. */
@@ -1158,10 +1163,10 @@ static int global_compact(struct tar_in *in)
 	g->n = j;
 	in->gdead = 0;
 	hl_free(in->gmap);
-	if (!(in->gmap = hl_new(gkey_match, gkey_hash, g)))
+	if (!(in->gmap = hl_new32(gkey_match, gkey_hash, g)))
 		return -1;
 	for (size_t i = 0; i < g->n; i++)
-		if (hl_add(in->gmap, hl_hash(g->v[i].key, g->v[i].klen, 0),
+		if (hl_add(in->gmap, key_hash(g->v[i].key, g->v[i].klen),
 			   (void *)(uintptr_t)(i + 1)) < 0)
 			return -1;
 	return 0;
@@ -1183,7 +1188,7 @@ static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 	if (!body)
 		return -1;
 	in->snap_valid = 0;
-	if (!in->gmap && !(in->gmap = hl_new(gkey_match, gkey_hash, g)))
+	if (!in->gmap && !(in->gmap = hl_new32(gkey_match, gkey_hash, g)))
 		r = fail(err, m->hdr_off, "out of memory");
 	if (r == 0)
 		r = pax_parse(body, (size_t)size, &batch, NULL, m->hdr_off, err);
@@ -1204,7 +1209,7 @@ static int read_global(struct tar_in *in, struct member *m, uint64_t size,
 		} else if (b.vlen == 0) {
 			free(b.key);            /* deletes what is not there */
 		} else if (pax_list_add(g, b.key, b.klen, b.val, b.vlen) < 0 ||
-			   hl_add(in->gmap, hl_hash(b.key, b.klen, 0),
+			   hl_add(in->gmap, key_hash(b.key, b.klen),
 				  (void *)(uintptr_t)g->n) < 0) {
 			free(b.key);
 			r = fail(err, m->hdr_off, "out of memory");

@@ -498,12 +498,18 @@ dir_match(const void *item, const void *key)
 }
 
 static uint64_t
+dir_key_hash(uint32_t parent, const char *s, size_t clen)
+{
+	return hl_hash(s, clen, parent);
+}
+
+static uint64_t
 dir_hash(const void *item, void *ctx)
 {
 	const struct dirname *d = item;
 
 	(void)ctx;
-	return hl_hash(d->s, d->clen, d->parent);
+	return dir_key_hash(d->parent, d->s, d->clen);
 }
 
 static uint32_t
@@ -557,7 +563,7 @@ dir_intern(struct layer *ly, const char *dir, size_t len)
 		const char *slash = memchr(dir + i, '/', len - i);
 		j = slash ? (size_t)(slash - dir) : len;
 		struct dirkey k = { d, dir + i, j - i };
-		uint64_t h = hl_hash(k.s, k.clen, d);
+		uint64_t h = dir_key_hash(d, k.s, k.clen);
 		const struct dirname *found = hl_get(ly->dir_map, h, &k);
 		if (found) {
 			d = found->idx;
