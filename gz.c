@@ -520,8 +520,7 @@ static int cur_restart(struct gz_cursor *c, const struct access_point *p,
 {
 	struct zsrc *s = &c->s;
 	int wbits = p->window ? -15 : 31;
-
-	const unsigned char *window = p->window;
+	const unsigned char *window = p->window;  /* inflated, if packed */
 
 	c->valid = 0;
 	if (!c->out && !(c->out = malloc(ZOUT)))

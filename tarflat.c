@@ -604,11 +604,12 @@ dir_path(const struct layer *ly, uint32_t d, struct buf *b, size_t extra)
 	return n;
 }
 
-/* E's directory part, in a buffer that the next call reuses. */
+/* E's directory part, in a buffer that the next call reuses; its length
+ * in *LEN. */
 static const char *
-ent_dir(const struct ent *e)
+ent_dir(const struct ent *e, size_t *len)
 {
-	dir_path(layers[e->layer], e->dir, &dir_buf, 0);
+	*len = dir_path(layers[e->layer], e->dir, &dir_buf, 0);
 	return dir_buf.p;
 }
 
@@ -911,7 +912,7 @@ node_alloc(void)
 {
 	if (nnodes == UINT32_MAX)
 		die_oom();      /* below: more than 2^32 entries are refused */
-	if ((nnodes & (NODES_PER_CHUNK - 1)) == 0 || !nnodes) {
+	if ((nnodes & (NODES_PER_CHUNK - 1)) == 0) {
 		struct node_chunk *c = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
 		if (!c)
 			die_oom();
@@ -1289,9 +1290,10 @@ apply_entry(const struct ent *e, int late)
 	const char *b = ent_base(e);
 	struct node *dir, *old, *n, *target = NULL;
 
-	const char *dpath = ent_dir(e);
+	size_t dlen;
+	const char *dpath = ent_dir(e, &dlen);
 
-	if (walk_dir(root, dpath, strlen(dpath), e, 1, &dir) < 0)
+	if (walk_dir(root, dpath, dlen, e, 1, &dir) < 0)
 		return -1;
 	old = child_get(dir, b, strlen(b));
 	if (late && old && old->wseq > e->seq)
@@ -1442,9 +1444,10 @@ apply_whiteout(const struct ent *e, enum kind k, uint32_t l)
 
 	if (k == WHITEOUT && (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
 		return fail(e, "%.200s: invalid whiteout", ent_path(e));
-	const char *dpath = ent_dir(e);
+	size_t dlen;
+	const char *dpath = ent_dir(e, &dlen);
 
-	if (walk_dir(root, dpath, strlen(dpath), e, 0, &dir) < 0)
+	if (walk_dir(root, dpath, dlen, e, 0, &dir) < 0)
 		return -1;
 	if (!dir)
 		return 0;
@@ -1471,7 +1474,7 @@ apply_layer(struct layer *ly, uint32_t l)
 	for (i = 0; i < ly->nents; i++) {
 		const struct ent *e = &ly->ents[i];
 		enum kind k = classify(ent_base(e));
-		if (!*ent_base(e)) {
+		if (!e->base) {         /* "" */
 			root_entry(e);
 			continue;
 		}
