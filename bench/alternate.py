@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Time commands on benchmark stacks, round-robin, and print a table.
 
-usage: alternate.py [--runs N] [--tarflat PATH] [--no-umoci] WORKDIR STACK...
+usage: alternate.py [--runs N] [--tarflat PATH] [--old PATH] [--no-umoci]
+                    WORKDIR STACK...
 
 Each STACK is a directory WORKDIR/STACK written by mkstack.py (its
 manifest.json names the layers).  For each stack the commands below are
@@ -29,6 +30,11 @@ small shell so that this script's own memory does not count, see
 spawn()); for a pipeline the largest of its processes, and the sum of
 their CPU times.  The inputs are read once before the rounds, so
 every command reads them from the page cache.
+
+With --old, a second tarflat binary (an earlier build) runs in the same
+rounds, each of its commands right after the same command of --tarflat,
+and each stack ends with the median per-round ratio new / old of every
+pair: the figure a change that must not slow tarflat down is judged by.
 
 The binary timed is a copy of --tarflat made at the start (a checkout's
 binary may be rebuilt during a long run); its sha256 is printed.
@@ -178,12 +184,20 @@ def warm(paths):
                         pass
 
 
-def commands(name, sdir, man, tarflat, jobs, umoci):
-    files = [L["file"] for L in man["layers"]]
-    tf = [Cmd("tarflat", [[tarflat] + files])]
+def tarflat_cmds(name, files, tarflat, jobs, label):
+    tf = [Cmd(label, [[tarflat] + files])]
     if name not in LIGHT and jobs:
-        tf += [Cmd("tarflat -j %d" % j, [[tarflat, "-j", str(j)] + files])
+        tf += [Cmd("%s -j %d" % (label, j), [[tarflat, "-j", str(j)] + files])
                for j in (1, 2)]
+    return tf
+
+
+def commands(name, sdir, man, tarflat, jobs, umoci, old=None):
+    files = [L["file"] for L in man["layers"]]
+    tf = tarflat_cmds(name, files, tarflat, jobs, "tarflat")
+    if old:
+        olds = tarflat_cmds(name, files, old, jobs, "old")
+        tf = [c for pair in zip(tf, olds) for c in pair]
     if name == "plain":
         return tf + [Cmd("cat | cat", [["cat"] + files, ["cat"]])], "cat | cat"
     cmds = tf + [Cmd("pigz -dc", [["pigz", "-dc"] + files])]
@@ -211,6 +225,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--tarflat", required=True)
+    ap.add_argument("--old")
     ap.add_argument("--no-umoci", action="store_true")
     ap.add_argument("workdir")
     ap.add_argument("stacks", nargs="+")
@@ -223,6 +238,13 @@ def main():
     with open(tarflat, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:12]
     jobs = has_jobs(tarflat)
+    old = None
+    if a.old:
+        old = os.path.join(a.workdir, "tarflat.old")
+        shutil.copy2(os.path.abspath(a.old), old)
+        with open(old, "rb") as f:
+            print("old: %s (sha256 %s)" % (a.old,
+                                          hashlib.sha256(f.read()).hexdigest()[:12]))
     umoci = not a.no_umoci and os.geteuid() == 0
     buf = bytearray(1 << 20)
     subreaper()
@@ -242,7 +264,7 @@ def main():
         sdir = os.path.join(a.workdir, name)
         with open(os.path.join(sdir, "manifest.json")) as f:
             man = json.load(f)
-        cmds, base = commands(name, sdir, man, tarflat, jobs, umoci)
+        cmds, base = commands(name, sdir, man, tarflat, jobs, umoci, old)
         os.chdir(sdir)
         warm([os.path.join(sdir, L["file"]) for L in man["layers"]] +
              ([os.path.join(sdir, "oci")] if any(c.bundle for c in cmds)
@@ -282,6 +304,12 @@ def main():
                 "[%.3f-%.3f]" % (min(c.wall), max(c.wall)), ratio,
                 max(c.rss) / 1024, statistics.median(c.cpu),
                 statistics.median(c.out) / MB))
+        for c in cmds:
+            o = next((x for x in cmds if x.label == "old" + c.label[7:]), None)
+            if old and c.label.startswith("tarflat") and o and c.wall and o.wall:
+                print("  %-14s new/old wall %.3f, peak RSS %.3f" % (
+                    c.label, statistics.median(w / v for w, v in zip(c.wall, o.wall)),
+                    max(c.rss) / max(o.rss)))
         results[name] = dict(
             entries=man["entries"], tar_bytes=man["tar_bytes"],
             gz_bytes=man.get("gz_bytes"), baseline=base,

@@ -15,6 +15,8 @@
 #   RUNS=N         rounds per stack (default 5)
 #   TARFLAT=PATH   the binary to time (default the one in this checkout;
 #                  run make first)
+#   OLD=PATH       an earlier binary to time in the same rounds, for the
+#                  ratio new / old of each command (alternate.py --old)
 #   STACKS="..."   which stacks (default all, in the order below)
 #   UMOCI=0        leave umoci out (it needs root; skipped without it)
 #
@@ -111,6 +113,7 @@ for s in $stacks; do
 done
 
 set -- --runs "$runs" --tarflat "$tarflat"
+[ -z "${OLD:-}" ] || set -- "$@" --old "$OLD"
 [ "$umoci" = yes ] || set -- "$@" --no-umoci
 # shellcheck disable=SC2086
 exec "$py" "$bench/alternate.py" "$@" "$w" $stacks
