@@ -10,7 +10,12 @@ WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 LDLIBS = -lz -pthread
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-OBJ = tarflat.o tar.o gz.o hlmap.o image.o json.o sha2.o filter.o ahead.o
+# In pipeline order: the command line; the index (input, layer, over tar,
+# gz, filter, image); the resolve (tree, over hlmap); the emit (emit, ahead)
+# and its outputs (tar's writer, list); what they share.
+LIB = input.o layer.o tar.o gz.o filter.o image.o json.o sha2.o tree.o hlmap.o \
+	emit.o ahead.o list.o path.o mem.o
+OBJ = tarflat.o $(LIB)
 
 all: tarflat fuzz-stubs
 
@@ -20,8 +25,16 @@ tarflat: $(OBJ)
 .c.o:
 	$(CC) $(WARN) $(CFLAGS) -c $<
 
-tarflat.o: tarflat.c tar.h hlmap.h image.h sha2.h filter.h ahead.h
-tar.o: tar.c tar.h gz.h hlmap.h
+tarflat.o: tarflat.c emit.h input.h layer.h list.h output.h path.h tree.h tar.h image.h \
+	sha2.h mem.h
+input.o: input.c input.h layer.h image.h sha2.h tar.h mem.h
+layer.o: layer.c layer.h filter.h hlmap.h image.h sha2.h mem.h path.h tar.h
+tree.o: tree.c tree.h layer.h hlmap.h mem.h path.h tar.h image.h sha2.h
+emit.o: emit.c emit.h ahead.h layer.h mem.h output.h path.h tar.h tree.h image.h sha2.h
+list.o: list.c list.h mem.h output.h tar.h
+path.o: path.c path.h
+mem.o: mem.c mem.h
+tar.o: tar.c tar.h gz.h hlmap.h output.h
 gz.o: gz.c gz.h
 hlmap.o: hlmap.c hlmap.h
 image.o: image.c image.h json.h sha2.h
@@ -38,7 +51,7 @@ demo: tarflat
 	sh t/demo.sh
 
 # Test-only programs: the tar reader on its own, the hash map on its own.
-t/tarlist: t/tarlist.c tar.c tar.h gz.c gz.h hlmap.c hlmap.h
+t/tarlist: t/tarlist.c tar.c tar.h gz.c gz.h hlmap.c hlmap.h output.h
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ t/tarlist.c tar.c gz.c hlmap.c $(LDLIBS)
 
 t/hltest: t/hltest.c hlmap.c hlmap.h
@@ -57,7 +70,7 @@ t/gztest: $(GZTEST_SRC) tar.h gz.h hlmap.h sha2.h
 
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
-SRC = tarflat.c tar.c gz.c hlmap.c image.c json.c sha2.c filter.c ahead.c
+SRC = $(OBJ:.o=.c)
 asan: t/hltest
 	rm -rf .asan && mkdir .asan
 	$(CC) $(WARN) -O1 -g $(SAN) -o .asan/tarflat $(SRC) $(LDLIBS)
@@ -95,7 +108,11 @@ uninstall:
 clean:
 	rm -rf tarflat *.o .asan .tsan t/trash t/tarlist t/hltest t/shatest t/jsontest t/gztest
 
-.PHONY: all check test demo asan tsan valgrind install uninstall clean
+# The program's files but the command line, for t0800's fuzz builds.
+print-lib:
+	@echo $(LIB:.o=.c)
+
+.PHONY: all check test demo asan tsan valgrind install uninstall clean print-lib
 
 # ---- fuzzing (t/fuzz/; kept by the fuzzing engineer) --------------------
 # Every build links each libFuzzer target with a plain main() (driver.c) so
@@ -111,11 +128,10 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 # The sources each target is built from, besides t/fuzz/NAME.c.
 FUZZ_SRC_fuzz_header = tar.c gz.c hlmap.c
 FUZZ_SRC_fuzz_gzip = tar.c gz.c hlmap.c
-FUZZ_SRC_fuzz_flatten = tar.c gz.c hlmap.c image.c json.c sha2.c filter.c ahead.c
+FUZZ_SRC_fuzz_flatten = $(LIB:.o=.c)
 FUZZ_SRC_fuzz_image = image.c json.c sha2.c
 FUZZ_SRC_fuzz_json = json.c
-FUZZ_DEPS = t/fuzz/fuzz.h tar.c tar.h gz.c gz.h hlmap.c hlmap.h tarflat.c image.c image.h \
-	json.c json.h sha2.c sha2.h filter.c filter.h ahead.c ahead.h
+FUZZ_DEPS = t/fuzz/fuzz.h tarflat.c $(LIB:.o=.c) $(wildcard *.h)
 
 fuzz-stubs: $(FUZZ_STUBS)
 

@@ -49,6 +49,7 @@
 
 #include "gz.h"
 #include "hlmap.h"
+#include "output.h"
 #include "tar.h"
 
 #define TAR_PAD(x)  ((TAR_BLOCK - ((x) % TAR_BLOCK)) % TAR_BLOCK)
@@ -2546,3 +2547,27 @@ int tar_write_header(struct tar_out *o, const struct tar_entry *e)
 	free(name.p);
 	return r;
 }
+
+/* tar as an output (output.h): the writer above, entry by entry. */
+static int tar_output_entry(struct output *o, const struct out_entry *e)
+{
+	return tar_write_header(o->sink, &e->t);
+}
+
+static int tar_output_content_end(struct output *o, const struct out_entry *e)
+{
+	return tar_write_pad(o->sink, e->t.size);
+}
+
+static int tar_output_end(struct output *o)
+{
+	return tar_write_end(o->sink);
+}
+
+const struct output_ops tar_output = {
+	.entry = tar_output_entry,
+	.content_end = tar_output_content_end,
+	.end = tar_output_end,
+	.content = 1,
+	.direct = 1,
+};

@@ -292,6 +292,11 @@ int tar_write_end(struct tar_out *o);
 int tar_out_flush(struct tar_out *o);
 void tar_out_free(struct tar_out *o);
 
+/* tar_output: the writer as an output of the emit (output.h): a header
+ * for each entry, content padded to a block, two zero blocks at the end. */
+struct output_ops;
+extern const struct output_ops tar_output;
+
 /*
  * Numeric fields: the only two functions that touch them.
  * tar_get_num: reads an octal (space/NUL padded or terminated, leading

@@ -9,7 +9,8 @@
  *
  * tarflat.c is compiled into this file (its main() left out by
  * TARFLAT_NO_MAIN) so its static functions can be called: flatten(),
- * emit(), cleanup(). Checked beyond "no crash, no leak, no hang":
+ * write_tree(), run_free(), each on a struct run of its own. Checked
+ * beyond "no crash, no leak, no hang":
  *  - once flatten() accepted the layers, emit() succeeds (a late error
  *    would leave a cut tar on stdout);
  *  - round trip: tarflat's output, flattened again as a one-layer image,
@@ -31,28 +32,31 @@ struct fdnames {
 	char names[2][32];
 };
 
-/* Sets up LAYERS from the fds FD[0..N-1] the way main() does. */
+/* The options of every run here: one thread, so that a run is the same
+ * every time; no operands: the layers are put in by set_layers. */
+static const struct opts fuzz_opts = { .jobs = 1 };
+
+/* Sets up R's layers from the fds FD[0..N-1]. */
 static void
-set_layers(struct fdnames *img, const int *fd, size_t n)
+set_layers(struct run *r, struct fdnames *img, const int *fd, size_t n)
 {
-	layers = calloc(n, sizeof(*layers));
-	FUZZ_ASSERT(layers, "out of memory");
-	nlayers = n;
+	memset(r, 0, sizeof(*r));
+	r->o = &fuzz_opts;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(img->names[i], sizeof(img->names[i]), "/proc/self/fd/%d", fd[i]);
-		layers[i] = layer_new(img->names[i], img->names[i], NULL);
+		layers_add(&r->L, layer_new(img->names[i], img->names[i], NULL));
 	}
 }
 
 static uint64_t
-content_bytes(void)
+content_bytes(const struct run *r)
 {
 	uint64_t sum = 0;
 
-	for (size_t i = 0; i < nlayers; i++)
-		for (size_t j = 0; j < layers[i]->nents; j++)
+	for (size_t i = 0; i < r->L.n; i++)
+		for (size_t j = 0; j < r->L.v[i]->nents; j++)
 			if (sum < EMIT_MAX)
-				sum += layers[i]->ents[j].size;
+				sum += r->L.v[i]->ents[j].size;
 	return sum;
 }
 
@@ -75,16 +79,17 @@ static void
 round_trip(int outfd, const unsigned char *out, size_t len)
 {
 	struct fdnames img;
+	struct run r;
 	int fd2 = memfd_create("fuzz-out2", MFD_CLOEXEC);
 
 	FUZZ_ASSERT(fd2 >= 0, "memfd_create failed");
-	set_layers(&img, &outfd, 1);
-	if (flatten() < 0) {
-		report();
+	set_layers(&r, &img, &outfd, 1);
+	if (flatten(&r) < 0) {
+		layers_report(&r.L);
 		FUZZ_ASSERT(0, "tarflat refuses its own output");
 	}
-	if (emit(fd2, "fuzz output") < 0) {
-		report();
+	if (write_tree(&r, fd2, "fuzz output") < 0) {
+		layers_report(&r.L);
 		FUZZ_ASSERT(0, "emitting tarflat's own output failed");
 	}
 	size_t len2;
@@ -97,7 +102,7 @@ round_trip(int outfd, const unsigned char *out, size_t len)
 			    len, len2, i);
 	}
 	free(out2);
-	cleanup();
+	run_free(&r);
 	close(fd2);
 }
 
@@ -118,26 +123,27 @@ run_image(const uint8_t *l1, size_t n1, const uint8_t *l2, size_t n2)
 		fuzz_memfd(l2, n2, NULL, 0),
 	};
 	struct fdnames img;
+	struct run r;
 	int outfd = -1;
 
-	set_layers(&img, fd, 2);
-	if (flatten() < 0 || content_bytes() >= EMIT_MAX) {
+	set_layers(&r, &img, fd, 2);
+	if (flatten(&r) < 0 || content_bytes(&r) >= EMIT_MAX) {
 		/* t0800 sets FUZZ_MUST_ACCEPT for seeds it knows are valid, so
 		 * that the round trip cannot be skipped without notice. */
 		if (must_accept()) {
-			report();
+			layers_report(&r.L);
 			FUZZ_ASSERT(0, "input refused (or more than EMIT_MAX of content)");
 		}
-		cleanup();
+		run_free(&r);
 		goto out;
 	}
 	outfd = memfd_create("fuzz-out", MFD_CLOEXEC);
 	FUZZ_ASSERT(outfd >= 0, "memfd_create failed");
-	if (emit(outfd, "fuzz output") < 0) {
-		report();
+	if (write_tree(&r, outfd, "fuzz output") < 0) {
+		layers_report(&r.L);
 		FUZZ_ASSERT(0, "emit failed after flatten succeeded");
 	}
-	cleanup();
+	run_free(&r);
 
 	size_t len;
 	unsigned char *out = slurp(outfd, &len);
@@ -165,7 +171,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The CLI half of tarflat.c is not used here; this keeps
 	 * -Wunused-function quiet without touching tarflat.c. */
 	(void)run;
-	(void)usage;
+	(void)default_jobs;
 
 	if (size < 2)
 		return 0;
