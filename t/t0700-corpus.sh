@@ -11,7 +11,7 @@
 # bsdtar where the MANIFEST shows Python to be the odd one out), applies
 # tarflat's rules to that list in its own code, runs tarflat and reads its
 # output back. Files where the readers disagree are decided by hand in
-# t/corpus-expect.tsv (reasons: ../notes/disagree-decisions.md and README).
+# t/corpus-expect.tsv (the decisions by topic: doc/disputed-input.md).
 # One test per corpus file; a failure shows the diff of want and got.
 . "$(dirname "$0")/lib.sh"
 
