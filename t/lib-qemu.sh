@@ -2,7 +2,7 @@
 # that source it after t/lib.sh.
 #
 # A boot runs a Debian kernel under qemu-system-x86_64 (KVM when /dev/kvm is
-# usable, TCG otherwise) with ARCHIVE, gzip-compressed, as its initramfs and
+# usable, falling back to TCG) with ARCHIVE, gzip-compressed, as its initramfs and
 # a second archive after it holding only /init: t/initwalk.c built static,
 # which lists the unpacked tree on the console and powers off. The listing
 # is t/treelist.py's format, so it compares with `treelist.py DIR` of a tree
@@ -19,12 +19,14 @@
 #                           write the kernel's listing of / to OUT. SKIP: the
 #                           paths left out, with what is under them (default
 #                           `dev root`: what the kernel's built-in initramfs
-#                           adds); /init is always left out. Returns non-zero
-#                           and prints the end of the console log as '# '
-#                           lines when the boot or the walk fails or takes
-#                           longer than $QEMU_TIMEOUT seconds (default 180).
-#                           The log stays in OUT.log; $BOOT_SECONDS is set to
-#                           the boot's wall time.
+#                           adds); /init is always left out. They travel on
+#                           the kernel command line (after `--`, as init's
+#                           argv): no spaces, 2 KiB in all. Returns non-zero
+#                           and prints what the kernel said as '# ' lines
+#                           when the unpack, the boot or the walk fails or
+#                           takes longer than $QEMU_TIMEOUT seconds (default
+#                           180). The log stays in OUT.log; $BOOT_SECONDS is
+#                           set to the boot's wall time.
 #   host_list DIR OUT [SKIP...]
 #                           the same listing of DIR, with the same SKIP
 #   initwalk_host DIR OUT [SKIP...]
@@ -96,17 +98,22 @@ boot_list() {
 	rm -f "$_out" "$_out.log"
 	gzip -n -1 -c "$_ar" >"$T/.initrd" && cat "$T/.init.cpio.gz" >>"$T/.initrd" ||
 		return 1
+	# KVM falls back to TCG when it cannot start (a /dev/kvm with no
+	# nested virtualisation behind it).
+	_accel="-accel $QEMU_ACCEL"
+	[ "$QEMU_ACCEL" = kvm ] && _accel="$_accel -accel tcg"
 	_t0=$EPOCHREALTIME
-	timeout -k 5 "$QEMU_TIMEOUT" "$QEMU" -accel "$QEMU_ACCEL" -m "$QEMU_MEM" -smp 1 \
+	# shellcheck disable=SC2086
+	timeout -k 5 "$QEMU_TIMEOUT" "$QEMU" $_accel -m "$QEMU_MEM" -smp 1 \
 		-nodefaults -no-user-config -display none -monitor none -no-reboot \
 		-serial "file:$_out.log" -kernel "$QEMU_KERNEL" -initrd "$T/.initrd" \
-		-append "console=ttyS0 panic=-1 rdinit=/init $QEMU_APPEND -- init $*" \
+		-append "console=ttyS0 panic=-1 rdinit=/init${QEMU_APPEND:+ $QEMU_APPEND} -- init $*" \
 		</dev/null >"$T/.qemu.err" 2>&1
 	_rc=$?
 	BOOT_SECONDS=$(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $_t0 }")
 	if [ $_rc -eq 124 ] || [ $_rc -eq 137 ]; then
-		echo "# boot_list: no power-off within ${QEMU_TIMEOUT}s; the console said:"
-		tail -n 30 "$_out.log" 2>/dev/null | sed 's/^/# /'
+		echo "# boot_list: no power-off within ${QEMU_TIMEOUT}s"
+		_boot_said "$_out.log"
 		return 1
 	fi
 	if [ $_rc -ne 0 ]; then
@@ -114,18 +121,36 @@ boot_list() {
 		sed 's/^/# /' "$T/.qemu.err"
 		return 1
 	fi
+	# An unpack error stops the unpacker before the /init archive, so no
+	# listing follows it; it is looked for all the same.
+	if grep -q -E 'Initramfs unpacking failed|rootfs image is not initramfs' "$_out.log"; then
+		echo "# boot_list: the kernel could not unpack the archive"
+		_boot_said "$_out.log"
+		return 1
+	fi
 	if ! $PY "$TDIR/treelist.py" --console "$_out.log" >"$_out" 2>"$T/.list.err"; then
 		sed 's/^/# /' "$T/.list.err"
-		echo "# the console said:"
-		tr -d '\r' <"$_out.log" | grep -v '^P ' | tail -n 30 | sed 's/^/# /'
+		_boot_said "$_out.log"
 		return 1
 	fi
 }
 
+# _boot_said LOG: what the kernel said of the initramfs and of /init, then
+# the end of the console log (listing lines left out), as '# ' lines.
+_boot_said() {
+	echo "# the console said (initramfs, init, panic):"
+	tr -d '\r' <"$1" | grep -i -E 'initramfs|initrd|rootfs|/init|panic' |
+		head -n 20 | sed 's/^/# /'
+	echo "# ... and last:"
+	tr -d '\r' <"$1" | grep -v '^P ' | tail -n 25 | sed 's/^/# /'
+}
+
 host_list() {
 	_d=$1 _out=$2; shift 2
-	set -- $(for _s; do printf -- '--skip %s ' "$_s"; done) "$_d"
-	$PY "$TDIR/treelist.py" "$@" >"$_out"
+	_k=$#
+	for _s; do set -- "$@" --skip "$_s"; done
+	shift "$_k"
+	$PY "$TDIR/treelist.py" "$@" "$_d" >"$_out"
 }
 
 tar_list() {
