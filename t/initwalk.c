@@ -27,6 +27,12 @@
  * with its '\n'), so the host can tell a listing cut or garbled by console
  * noise. A path the walk cannot read gives a line '@@initwalk ERROR ...'.
  * t/treelist.py turns INO into inode groups and prints a host tree alike.
+ *
+ * As pid 1 it first turns off the console's output processing (no \r before
+ * \n) and keeps kernel messages below KERN_ALERT off the console, and at the
+ * end waits for the UART to drain and powers off. As any other process (a
+ * test running it on the host) it walks its working directory instead of /
+ * and exits: it never reboots a machine it did not boot.
  */
 #include <dirent.h>
 #include <errno.h>
