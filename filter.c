@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,13 +85,41 @@ find_program(const char *prog, char *buf, size_t len)
 	return -1;
 }
 
+const char *
+filter_temp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && *dir ? dir : "/tmp";
+}
+
+int
+filter_temp_full(int fd, int err, char *msg, size_t msglen)
+{
+	struct stat st;
+	struct statvfs vfs;
+	struct rlimit rl;
+	uint64_t size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	int full = err == ENOSPC || err == EDQUOT ||
+		   (fstatvfs(fd, &vfs) == 0 && vfs.f_bavail == 0);
+	int limit = err == EFBIG || (getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+				     rl.rlim_cur != RLIM_INFINITY && size >= rl.rlim_cur);
+
+	if (!full && !limit)
+		return 0;
+	msgf(msg, msglen, "the temporary file in %s %s after %llu bytes: set TMPDIR to a "
+	     "directory with more room", filter_temp_dir(),
+	     full ? "ran out of room" : "reached the file size limit (ulimit -f)",
+	     (unsigned long long)size);
+	return 1;
+}
+
 int
 filter_temp_file(void)
 {
-	const char *dir = getenv("TMPDIR");
 	char tmpl[4096];
 
-	snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", dir && *dir ? dir : "/tmp");
+	snprintf(tmpl, sizeof(tmpl), "%s/tarflat.XXXXXX", filter_temp_dir());
 	int fd = mkostemp(tmpl, O_CLOEXEC);
 	if (fd >= 0)
 		unlink(tmpl);
@@ -179,7 +210,10 @@ filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn 
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFSIGNALED(status))
+	if ((WIFSIGNALED(status) || WEXITSTATUS(status) != 0) &&
+	    filter_temp_full(out, 0, msg, msglen))
+		;       /* the program's output did not fit: say where */
+	else if (WIFSIGNALED(status))
 		snprintf(msg, msglen, "%s -dc was killed by signal %d", prog, WTERMSIG(status));
 	else if (WEXITSTATUS(status) != 0)
 		snprintf(msg, msglen, "%s -dc failed (exit status %d)", prog, WEXITSTATUS(status));

@@ -33,6 +33,18 @@ typedef void filter_feed_fn(void *ctx, const void *buf, size_t len);
 int filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn *feed,
 	       void *ctx, char *msg, size_t msglen);
 
+/* filter_temp_dir: where temporary files go: $TMPDIR, or /tmp. */
+const char *filter_temp_dir(void);
+
+/*
+ * filter_temp_full: after a write into temporary file FD failed with
+ * errno ERR (or 0 when a program writing it failed), whether the cause is
+ * room: the file system full, a quota, or the file size limit. Returns 1
+ * with a message in MSG naming the directory, the bytes written and what
+ * to do (set TMPDIR), else 0.
+ */
+int filter_temp_full(int fd, int err, char *msg, size_t msglen);
+
 /*
  * filter_temp_file: a new file in TMPDIR (default /tmp), already unlinked,
  * open for reading and writing (close-on-exec): where a decompressed layer

@@ -115,6 +115,7 @@ open_inputs(struct layers *L, struct input *inputs, size_t n, const char *platfo
 			continue;
 		}
 		struct layer *ly = layer_new(in->path, in->path, in);
+		ly->operand = 1;
 		ly->may_be_image = !layers_only;
 		layers_add(L, ly);
 	}

@@ -453,23 +453,50 @@ feed_filter(void *ctx, const void *buf, size_t len)
 		image_hash_update(&ly->hraw, buf, len);
 }
 
+/* Writes N bytes at P to FD. Returns 0, or -1 with errno set. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 /* Copies a pipe (standard input, say) to an unlinked file in $TMPDIR so
  * that the content can be read again when emitting. */
 static int
 spool(struct layer *ly)
 {
 	int fd = filter_temp_file();
-	if (fd < 0)
-		return layer_fail_sys(NULL, ly, "a temporary file in $TMPDIR");
+	if (fd < 0) {
+		char what[300];
+		snprintf(what, sizeof(what), "a temporary file in %.200s (TMPDIR)",
+			 filter_temp_dir());
+		return layer_fail_sys(NULL, ly, what);
+	}
 	char *buf = xmalloc(COPY_BUF);
 	ssize_t n;
 	while ((n = read(ly->fd, buf, COPY_BUF)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write(fd, buf, (size_t)n) != n) {
+		if (n < 0 || write_all(fd, buf, (size_t)n) < 0) {
+			int full = n >= 0 && filter_temp_full(fd, errno, ly->err.msg,
+							      sizeof(ly->err.msg));
 			free(buf);
 			close(fd);
-			return layer_fail_sys(NULL, ly, n < 0 ? ly->name : "spooling to $TMPDIR");
+			if (!full)
+				return layer_fail_sys(NULL, ly, n < 0 ? ly->name
+						      : "spooling to a temporary file");
+			ly->err.file = ly->name;
+			ly->err.off = 0;
+			return -1;
 		}
 	}
 	free(buf);
@@ -538,6 +565,15 @@ open_file(struct layer *ly)
 	}
 	if (!S_ISREG(st.st_mode) && lseek(ly->fd, 0, SEEK_CUR) < 0 && spool(ly) < 0)
 		return -1;
+	/* 0 bytes are no layer: what a failed save leaves (an image blob of
+	 * 0 bytes, whose digest says so, is one: it is no operand) */
+	if (ly->operand && fstat(ly->fd, &st) == 0 && st.st_size == 0) {
+		ly->err.file = NULL;
+		snprintf(ly->err.msg, sizeof(ly->err.msg), "%.300s: empty input (0 bytes): "
+			 "neither a layer nor an image",
+			 strcmp(ly->name, "-") == 0 ? "standard input" : ly->name);
+		return -1;
+	}
 	return 0;
 }
 

@@ -121,6 +121,7 @@ struct layer {
 	int fd, own_fd;
 	uint64_t off, len;      /* the layer's bytes in the file; LEN
 	                         * UINT64_MAX: up to the end */
+	int operand;            /* an operand itself, not an image's layer */
 	int may_be_image;       /* an operand that may hold an image */
 	int indexed;
 	int filtered;           /* decompressed by zstd, xz or bzip2 into FD */

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,10 @@ main(int argc, char **argv)
 
 	hide_stdin_operands(argc, argv);
 	tune_malloc();
+	/* past the file size limit (ulimit -f) a write fails with EFBIG, which
+	 * tarflat can report, rather than killing it (and, ignored, the same
+	 * for the programs it runs) */
+	signal(SIGXFSZ, SIG_IGN);
 	opterr = 0;     /* getopt would name argv[0]; usage_error says tarflat */
 	while (rc < 0 && (c = getopt_long(argc, argv, ":hj:o:tv", longopts, NULL)) != -1)
 		rc = take_option(&o, c, argv);

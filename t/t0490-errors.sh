@@ -256,4 +256,24 @@ EOF
 flatten_x plnk plnk.tar
 is "2.3 AUFS: a .wh..wh.* directory is no whiteout; its files stay hidden" "$(tree plnk --fields path,type)" "f	f"
 
+# a zero-byte operand is no layer (the file a failed `ctr export` leaves,
+# the stdin of `docker save no-such-image | tarflat -`): an error, as GNU
+# tar's; an image blob of 0 bytes that its digest names stays an empty
+# layer (t0450)
+: >zero.tar
+empty_input() { # DESC WHO CMD...: exit 1, nothing on stdout, WHO: empty input
+	_ed=$1 _ew=$2; shift 2
+	"$@" >"$T/.eout" 2>"$T/.eerr"
+	is "$_ed" "$? $(wc -c <"$T/.eout") $(cat "$T/.eerr")" \
+		"1 0 tarflat: $_ew: empty input (0 bytes): neither a layer nor an image"
+}
+empty_input "4 inputs: a zero-byte file is an error, nothing written" zero.tar \
+	"$TARFLAT" good.tar zero.tar
+empty_input "4 inputs: zero bytes on standard input (a pipe) is an error" "standard input" \
+	sh -c ': | "$1" -' sh "$TARFLAT"
+empty_input "4 inputs: zero bytes on standard input (a file) is an error" "standard input" \
+	sh -c '"$1" - <zero.tar' sh "$TARFLAT"
+empty_input "4 inputs: --layers: a zero-byte file is still an error" zero.tar \
+	"$TARFLAT" --layers zero.tar
+
 done_testing
