@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,8 @@ choose_carriers(const struct tree *t)
 			continue;
 		}
 		struct inode *ino = node_ino(t, n);
+		if (ino)
+			ino->nout++;
 		if (!ino || !ino->carrier) {
 			if (ino)
 				ino->carrier = n;
@@ -182,6 +185,7 @@ choose_carriers(const struct tree *t)
 /* ---- content --------------------------------------------------------------- */
 
 enum direct { DIRECT_NONE, DIRECT_SPLICE, DIRECT_COPY_RANGE };
+enum phase { CHECK, WRITE };
 
 struct emitter {
 	struct tree *t;
@@ -192,34 +196,53 @@ struct emitter {
 	size_t cap;
 	enum direct direct;     /* how a plain layer's content may go out */
 	struct ahead *ahead;    /* gzip content inflated on worker threads */
-	int planning;           /* this walk lists content for AHEAD only */
+	enum phase phase;       /* CHECK: the walk before the first byte */
+	uint64_t budget;        /* what the output may take (emit.h) */
+	uint64_t spent;         /* ... and what it will, counted in CHECK */
 };
 
+/* The output's write failed, or (MSG set) it refused a value. */
 static int
 fail_out(struct emitter *em)
 {
-	return layer_fail_sys(em->L, NULL, em->o->out_name);
+	if (!em->out->msg[0])
+		return layer_fail_sys(em->L, NULL, em->o->out_name);
+	return layers_fail(em->L, em->o->out_name, em->out->msg);
 }
 
-/* Is SRC's content one that the workers inflate ahead of the writer? */
+/* Does the output take T's stored regions rather than the whole file? */
 static int
-use_ahead(const struct emitter *em, const struct ent *src)
+stored(const struct emitter *em, const struct tar_entry *t)
 {
-	return em->ahead && tar_in_is_gzip(em->L->v[src->layer]->in) &&
-	       !ent_sparse(em->L, src) && src->size > 0;
+	return t->sparse && em->out->ops->sparse;
 }
 
-/* Writes SRC's content as the workers inflated it. */
+/* The bytes of T's content the output takes. */
+static uint64_t
+content_len(const struct emitter *em, const struct tar_entry *t)
+{
+	return stored(em, t) ? t->data_len : t->size;
+}
+
+/* Is T's content (of layer LY) one that the workers inflate ahead of
+ * the writer: bytes of the stream as they are, of a gzip layer? */
 static int
-copy_ahead(struct emitter *em, const struct ent *src)
+use_ahead(const struct emitter *em, const struct layer *ly, const struct tar_entry *t)
+{
+	return em->ahead && tar_in_is_gzip(ly->in) && (!t->sparse || stored(em, t)) &&
+	       content_len(em, t) > 0;
+}
+
+/* Writes LEN bytes at OFF of layer L as the workers inflated them. */
+static int
+copy_ahead(struct emitter *em, uint32_t layer, uint64_t off, uint64_t len)
 {
 	struct tar_err te = { 0, "" };
 	uint32_t l;
 
-	for (uint64_t pos = 0; pos < src->size;) {
+	for (uint64_t pos = 0; pos < len;) {
 		size_t n;
-		const void *p = ahead_next(em->ahead, src->layer, src->data_off + pos,
-					   src->size - pos, &n, &te, &l);
+		const void *p = ahead_next(em->ahead, layer, off + pos, len - pos, &n, &te, &l);
 		if (!p)
 			return layer_fail_tar(em->L->v[l], &te);
 		if (tar_write_data(em->out->sink, p, n) < 0)
@@ -230,32 +253,29 @@ copy_ahead(struct emitter *em, const struct ent *src)
 }
 
 /*
- * copy_direct: a plain layer's content goes to the output without passing
- * through user space where the kernel can do it: splice(2) into a pipe,
- * copy_file_range(2) into a regular file (headers and padding still go
- * through the buffer, flushed first, so the order stays). Returns 1 when
- * done, 0 when the kernel will not (the caller copies; nothing was
- * written), -1 on error.
+ * copy_direct: the LEN bytes at OFF of plain layer LY go to the output
+ * without passing through user space where the kernel can do it:
+ * splice(2) into a pipe, copy_file_range(2) into a regular file (headers
+ * and padding still go through the buffer, flushed first, so the order
+ * stays). SRC names the entry in messages. Returns 1 when done, 0 when
+ * the kernel will not (the caller copies; nothing was written), -1 on
+ * error.
  */
 static int
-copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
+copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src, uint64_t off,
+	    uint64_t len)
 {
 	struct tar_out *sink = em->out->sink;
-	uint64_t done = 0, size = src->size;
-	loff_t off = (loff_t)(ly->off + src->data_off);
+	uint64_t done = 0;
+	loff_t at = (loff_t)(ly->off + off);
 
-	/* small files go through the buffer: a splice each would cost more
-	 * in system calls than the copy */
-	if (em->direct == DIRECT_NONE || tar_in_is_gzip(ly->in) || ent_sparse(em->L, src) ||
-	    size < DIRECT_MIN)
-		return 0;
 	if (tar_out_flush(sink) < 0)
 		return fail_out(em);
-	while (done < size) {
-		size_t n = size - done > (1u << 30) ? (1u << 30) : (size_t)(size - done);
+	while (done < len) {
+		size_t n = len - done > (1u << 30) ? (1u << 30) : (size_t)(len - done);
 		ssize_t r = em->direct == DIRECT_SPLICE
-			? splice(ly->fd, &off, sink->fd, NULL, n, SPLICE_F_MORE)
-			: copy_file_range(ly->fd, &off, sink->fd, NULL, n, 0);
+			? splice(ly->fd, &at, sink->fd, NULL, n, SPLICE_F_MORE)
+			: copy_file_range(ly->fd, &at, sink->fd, NULL, n, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && done == 0 && (errno == EINVAL || errno == ENOSYS || errno == EXDEV ||
@@ -273,30 +293,35 @@ copy_direct(struct emitter *em, const struct layer *ly, const struct ent *src)
 	return 1;
 }
 
-/* Writes the content of SRC, whose tar_entry (ent_tar) is T. */
+/* Writes the content of SRC, whose tar_entry (ent_tar) is T: its stored
+ * regions or the whole file (content_len). */
 static int
 copy_content(struct emitter *em, const struct ent *src, const struct tar_entry *t)
 {
 	struct layer *ly = em->L->v[src->layer];
 	struct tar_err te = { 0, "" };
-	uint64_t pos = 0, size = src->size;
+	int as_stored = stored(em, t);
+	uint64_t pos = 0, len = content_len(em, t);
 
-	if (use_ahead(em, src))
-		return copy_ahead(em, src);
-	int r = copy_direct(em, ly, src);
-
-	if (r < 0)
-		return -1;
-	if (r > 0)
-		pos = size;
-	while (pos < size) {
+	if (use_ahead(em, ly, t))
+		return copy_ahead(em, src->layer, src->data_off, len);
+	/* small files go through the buffer: a splice each would cost more
+	 * in system calls than the copy */
+	if (em->direct != DIRECT_NONE && !tar_in_is_gzip(ly->in) && (as_stored || !t->sparse) &&
+	    len >= DIRECT_MIN) {
+		int r = copy_direct(em, ly, src, src->data_off, len);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
+	while (pos < len) {
 		/* read straight into the output's buffer */
 		size_t n;
-		unsigned char *p = tar_out_room(em->out->sink, size - pos < SIZE_MAX
-						? (size_t)(size - pos) : SIZE_MAX, &n);
+		unsigned char *p = tar_out_room(em->out->sink, len - pos < SIZE_MAX
+						? (size_t)(len - pos) : SIZE_MAX, &n);
 		if (!p)
 			return fail_out(em);
-		if (tar_read_content(ly->in, t, pos, p, n, &te) < 0)
+		if ((as_stored ? tar_read_stored(ly->in, src->data_off + pos, p, n, &te)
+			       : tar_read_content(ly->in, t, pos, p, n, &te)) < 0)
 			return layer_fail_tar(ly, &te);
 		tar_out_commit(em->out->sink, n);
 		pos += n;
@@ -320,6 +345,15 @@ out_type(const struct node *n, const struct inode *ino)
 	return type;
 }
 
+/* The type of file N is: what it is written as, for a link too. */
+static char
+file_type(const struct node *n)
+{
+	char type = n->src->type;
+
+	return strchr("23456", type) && type ? type : '0';
+}
+
 /* N as the output sees it, at em->path. */
 static void
 out_entry(struct emitter *em, const struct node *n, const struct inode *ino, char type,
@@ -329,6 +363,8 @@ out_entry(struct emitter *em, const struct node *n, const struct inode *ino, cha
 	struct tar_entry *t = &oe->t;
 
 	ent_tar(em->L, n->src, t);
+	oe->ftype = file_type(n);
+	oe->target = oe->ftype == '2' ? t->linkname : "";
 	t->name = em->path;
 	t->type = type;
 	if (type == '1') {
@@ -336,14 +372,70 @@ out_entry(struct emitter *em, const struct node *n, const struct inode *ino, cha
 		t->pax = NULL;
 		t->paxlen = 0;
 	}
-	if (type != '0')
+	if (type != '0') {
 		t->size = 0;
+		t->sparse = NULL;
+		t->nsparse = 0;
+	}
 	if (type != '1' && type != '2')
 		t->linkname = (char *)"";
 	oe->ino = ino ? (uint64_t)node_idx(ino->carrier) : node_idx(n);
-	oe->nlink = ino ? (uint32_t)ino->nnames : 1;
+	oe->id = node_idx(n);
+	oe->nlink = ino ? ino->nout : 1;
 	oe->layer = ly->pos;
 	oe->layer_id = ly->id;
+}
+
+/*
+ * An upper bound of what entry E takes in the output, in any format: a
+ * header and a pax header with its records (names, owner names, numbers,
+ * the entry's own and global records), each name perhaps escaped to four
+ * times its length (-t), padding, a sparse map, and its content.
+ */
+static uint64_t
+entry_cost(const struct emitter *em, const struct out_entry *e)
+{
+	const struct tar_entry *t = &e->t;
+	uint64_t n = 5 * TAR_BLOCK + 4 * ((uint64_t)strlen(t->name) + strlen(t->linkname)) +
+		     strlen(t->uname) + strlen(t->gname);
+
+	n += (t->pax ? t->paxlen : 0) + (t->gpax ? t->gpaxlen : 0);
+	if (t->type == '0' && em->out->ops->content)
+		n += content_len(em, t) + (stored(em, t) ? 48 * (uint64_t)t->nsparse : 0);
+	return n;
+}
+
+/* Before the first byte: the bounds of tarflat.1 LIMITS, and the
+ * output's own CHECK, for entry OE of node N; its content listed for
+ * the workers. */
+static int
+check_entry(struct emitter *em, const struct node *n, const struct out_entry *oe)
+{
+	const struct tar_entry *t = &oe->t;
+	struct layer *ly = em->L->v[n->src->layer];
+
+	size_t len = strlen(t->name);
+	if (len >= PATH_MAX) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "a name of %zu bytes in the output, past PATH_MAX "
+			 "(%d), which no system can create: nothing written", len, PATH_MAX);
+		char what[100];
+		snprintf(what, sizeof(what), "%.80s...", t->name);
+		return layers_fail(em->L, what, msg);
+	}
+	em->spent += entry_cost(em, oe);
+	if (em->spent > em->budget) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "the output would take more than %d times its input "
+			 "and %d MiB here: nothing written", EMIT_RATIO, EMIT_SLACK_MIB);
+		return layers_fail(em->L, t->name, msg);
+	}
+	if (em->out->ops->check && em->out->ops->check(em->out, oe) < 0)
+		return fail_out(em);
+	if (t->type == '0' && use_ahead(em, ly, t) &&
+	    ahead_add(em->ahead, ly->in, n->src->layer, n->src->data_off, content_len(em, t)) < 0)
+		die_oom();
+	return 0;
 }
 
 static int
@@ -354,25 +446,24 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 	char type = out_type(n, ino);
 	struct out_entry oe;
 
-	if (em->planning) {
-		if (type == '0' && use_ahead(em, src) &&
-		    ahead_add(em->ahead, em->L->v[src->layer]->in, src->layer,
-			      src->data_off, src->size) < 0)
-			die_oom();
-		return 0;
-	}
 	out_entry(em, n, ino, type, &oe);
-	if (em->o->verbose)
-		fprintf(stderr, "%s\n", em->path);
-	if (em->out->ops->entry(em->out, &oe) < 0)
-		return fail_out(em);
-	if (type == '0' && em->out->ops->content) {
-		if (copy_content(em, src, &oe.t) < 0)
+	if (em->phase == CHECK) {
+		if (check_entry(em, n, &oe) < 0)
 			return -1;
-		if (em->out->ops->content_end(em->out, &oe) < 0)
+	} else {
+		if (em->o->verbose)
+			fprintf(stderr, "%s\n", em->path);
+		if (em->out->ops->entry(em->out, &oe) < 0)
 			return fail_out(em);
+		if (type == '0' && em->out->ops->content) {
+			if (copy_content(em, src, &oe.t) < 0)
+				return -1;
+			if (em->out->ops->content_end &&
+			    em->out->ops->content_end(em->out, &oe) < 0)
+				return fail_out(em);
+		}
 	}
-	if (ino && ino->carrier == n && ino->nnames > 1) {
+	if (ino && ino->carrier == n && ino->nout > 1 && !ino->carrier_path) {
 		ino->carrier_path = pool_alloc(&em->t->arena, plen + 1, 1);
 		memcpy(ino->carrier_path, em->path, plen + 1);
 	}
@@ -457,21 +548,45 @@ prepare_sink(const struct output *out)
 	     : S_ISREG(st.st_mode) ? DIRECT_COPY_RANGE : DIRECT_NONE;
 }
 
-/* The same walk, once to list what the workers inflate; NULL when there
- * is nothing for them. */
-static struct ahead *
-plan_ahead(struct emitter *em)
+/* What the output may take: EMIT_RATIO times the layers' tar streams,
+ * uncompressed, and EMIT_SLACK_MIB. */
+static uint64_t
+budget(const struct layers *L)
 {
-	if (!(em->ahead = ahead_new(em->o->jobs > 1 ? em->o->jobs : 0)))
-		return NULL;
-	em->planning = 1;
-	emit_tree(em);
-	em->planning = 0;
-	if (ahead_count(em->ahead) == 0 || ahead_start(em->ahead) < 0) {
+	uint64_t in = 0;
+
+	for (size_t i = 0; i < L->n; i++)
+		in += tar_in_stream_len(L->v[i]->in);
+	return in * EMIT_RATIO + ((uint64_t)EMIT_SLACK_MIB << 20);
+}
+
+/*
+ * The walk before the first byte (CHECK): every bound, the output's
+ * checks, the list of gzip content for the workers, which then start.
+ * Then the output's BEGIN, which may have a warning to give.
+ */
+static int
+check_all(struct emitter *em)
+{
+	struct output *out = em->out;
+
+	if (out->ops->content)
+		em->ahead = ahead_new(em->o->jobs > 1 ? em->o->jobs : 0);
+	em->budget = budget(em->L);
+	em->phase = CHECK;
+	if (emit_tree(em) < 0)
+		return -1;
+	em->phase = WRITE;
+	if (em->ahead && (ahead_count(em->ahead) == 0 || ahead_start(em->ahead) < 0)) {
 		ahead_free(em->ahead);
 		em->ahead = NULL;
 	}
-	return em->ahead;
+	if (out->ops->begin && out->ops->begin(out) < 0)
+		return fail_out(em);
+	if (out->msg[0])
+		fprintf(stderr, "tarflat: warning: %s\n", out->msg);
+	out->msg[0] = '\0';
+	return 0;
 }
 
 int
@@ -484,8 +599,8 @@ emit(struct tree *t, struct output *out, const struct emit_opts *o)
 	em.path[0] = '\0';
 	em.direct = prepare_sink(out);
 	choose_carriers(t);
-	if (out->ops->content)
-		plan_ahead(&em);
+	if (check_all(&em) < 0)
+		goto out;
 	if (!layers_unchanged(em.L) || emit_tree(&em) < 0)
 		goto out;
 	if (!layers_unchanged(em.L))

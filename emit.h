@@ -19,6 +19,15 @@
 #include "output.h"
 #include "tree.h"
 
+/*
+ * Bounds (tarflat.1 LIMITS): no name in the output of PATH_MAX bytes or
+ * more, and no output of more than EMIT_RATIO times the layers' tar
+ * streams (uncompressed) plus EMIT_SLACK_MIB MiB. Both are checked before
+ * the first byte is written.
+ */
+#define EMIT_RATIO 16
+#define EMIT_SLACK_MIB 64
+
 struct emit_opts {
 	size_t jobs;            /* threads inflating content (ahead.c) */
 	int verbose;            /* -v: each path on standard error */

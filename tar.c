@@ -23,7 +23,9 @@
  * - A 'g' record applies to every later member of the layer; an empty
  *   value deletes it (POSIX). path, linkpath, size and GNU.sparse.* name
  *   or frame one member, so in a 'g' header they are dropped with a
- *   warning (Go, bsdtar).
+ *   warning (Go, bsdtar). In a member's own records an empty xattr
+ *   (SCHILY.xattr.K=, LIBARCHIVE.xattr.K=) is an empty attribute, kept
+ *   (GNU tar, bsdtar, Go, containerd), not a deletion.
  * - GNU 'V' and 'N' and Solaris 'A' headers are consumed, never returned.
  * - Malformed pax records, a NUL in a pax path, linkpath, uname or gname,
  *   an x header of more than TAR_MAX_PAX bytes, and an extension header
@@ -575,6 +577,18 @@ static int recref_cmp(const void *a, const void *b)
  * for hostile headers with many records. Returns 0 or -1 when out of
  * memory.
  */
+/*
+ * In a member's own records an empty value is a value for an extended
+ * attribute (an empty xattr, as setfattr makes it and GNU tar, bsdtar,
+ * Go and containerd keep it), not POSIX's "delete what was set before",
+ * which stays the rule for every other key and for globals.
+ */
+static int empty_is_value(const struct pax_rec *r)
+{
+	return strncmp(r->key, "SCHILY.xattr.", 13) == 0 ||
+	       strncmp(r->key, "LIBARCHIVE.xattr.", 17) == 0;
+}
+
 static int pax_dedupe(const struct pax_rec *const *v, size_t n, unsigned char *keep)
 {
 	struct recref *refs;
@@ -590,7 +604,7 @@ static int pax_dedupe(const struct pax_rec *const *v, size_t n, unsigned char *k
 	for (size_t i = 0; i < n; i++) {
 		int last = i + 1 == n || refs[i + 1].r->klen != refs[i].r->klen ||
 			   memcmp(refs[i + 1].r->key, refs[i].r->key, refs[i].r->klen);
-		keep[refs[i].idx] = last && refs[i].r->vlen > 0;
+		keep[refs[i].idx] = last && (refs[i].r->vlen > 0 || empty_is_value(refs[i].r));
 	}
 	free(refs);
 	return 0;
@@ -1699,12 +1713,12 @@ static int merge_pax(struct tar_in *in, struct member *m, struct paxinfo *pi,
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const struct pax_rec *x = refs[i];
 		size_t gi = g ? global_find(in, x->key, x->klen) : 0;
-		int k;
-		if (keep[i] == 0 && x->vlen > 0)
+		int value = x->vlen > 0 || empty_is_value(x), k;
+		if (keep[i] == 0 && value)
 			continue;       /* a later record of the member wins */
 		if (gi && in->globals.v[gi - 1].carried && in->globals.v[gi - 1].vlen)
 			overridden = 1;
-		if (x->vlen == 0) {
+		if (!value) {
 			pax_unset(pi, x);
 			continue;
 		}
@@ -2232,6 +2246,19 @@ int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
 	return tar_cursor_read(in->cur, e, pos, buf, len, err);
 }
 
+int tar_read_stored(struct tar_in *in, uint64_t off, void *buf, size_t len,
+		    struct tar_err *err)
+{
+	if (!in->cur && !(in->cur = tar_cursor_new(in)))
+		return fail(err, off, "out of memory");
+	return tar_cursor_read_stored(in->cur, off, buf, len, err);
+}
+
+uint64_t tar_in_stream_len(const struct tar_in *in)
+{
+	return in->pos;
+}
+
 /* ------------------------------------------------------------------ */
 /* Writing                                                              */
 
@@ -2521,12 +2548,17 @@ static int fill_header(const struct tar_entry *e, const char *name, size_t nlen,
 	return r ? -1 : 0;
 }
 
-int tar_write_header(struct tar_out *o, const struct tar_entry *e)
+/* E's header, with the records of EXTRA (or none) first in its pax
+ * header. */
+static int write_member(struct tar_out *o, const struct tar_entry *e, const struct buf *extra)
 {
 	struct tar_header h;
 	struct buf pax = { 0 }, name = { 0 };
 	size_t nlen = strlen(e->name);
 	int r = buf_add(&name, e->name, nlen);
+
+	if (r == 0 && extra)
+		r = buf_add(&pax, extra->p, extra->len);
 
 	/* a directory's name ends in '/' */
 	if (r == 0 && e->type == '5' && (nlen == 0 || e->name[nlen - 1] != '/'))
@@ -2548,6 +2580,91 @@ int tar_write_header(struct tar_out *o, const struct tar_entry *e)
 	return r;
 }
 
+/* One region of a sparse map, as its two lines. */
+static int sparse_region(struct buf *m, uint64_t off, uint64_t len)
+{
+	char num[48];
+
+	snprintf(num, sizeof num, "%llu\n%llu\n", (unsigned long long)off,
+		 (unsigned long long)len);
+	return buf_add(m, num, strlen(num));
+}
+
+/*
+ * The map of a sparse 1.0 member: the count of regions, then each one's
+ * offset and length, a decimal number a line. A hole at the end is a
+ * last region of no bytes at the file's size, as GNU tar writes it: GNU
+ * tar's extraction takes the size from it, not from realsize.
+ */
+static int sparse_map(const struct tar_entry *e, struct buf *m)
+{
+	const struct tar_span *last = e->nsparse ? &e->sparse[e->nsparse - 1] : NULL;
+	int tail = !last || last->off + last->len < e->size;
+	char num[32];
+	int r = 0;
+
+	snprintf(num, sizeof num, "%zu\n", e->nsparse + (size_t)tail);
+	r |= buf_add(m, num, strlen(num));
+	for (size_t i = 0; i < e->nsparse; i++)
+		r |= sparse_region(m, e->sparse[i].off, e->sparse[i].len);
+	if (tail)
+		r |= sparse_region(m, e->size, 0);
+	return r;
+}
+
+/* "DIR/GNUSparseFile.0/BASE", the ustar name of sparse member NAME: what
+ * GNU tar writes, with 0 for its process id, so that the bytes depend on
+ * the entry alone. */
+static int sparse_name(const char *name, struct buf *b)
+{
+	const char *slash = strrchr(name, '/');
+	size_t dlen = slash ? (size_t)(slash - name + 1) : 0;
+
+	return buf_add(b, name, dlen) || buf_add(b, "GNUSparseFile.0/", 16) ||
+	       buf_add(b, name + dlen, strlen(name + dlen) + 1);
+}
+
+/*
+ * A sparse file as pax sparse 1.0 (what `tar --sparse --posix` writes):
+ * GNU.sparse.* records give the real name and size, the ustar header a
+ * stand-in name and the stored size, and the data area starts with the
+ * map, padded to a block; the data regions follow (the caller's).
+ */
+static int write_sparse(struct tar_out *o, const struct tar_entry *e)
+{
+	struct buf map = { 0 }, extra = { 0 }, name = { 0 };
+	struct tar_entry se = *e;
+	char num[32];
+	int r = sparse_map(e, &map) || sparse_name(e->name, &name);
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)e->size);
+	r = r || buf_add_record(&extra, "GNU.sparse.major", 16, "1", 1) ||
+	    buf_add_record(&extra, "GNU.sparse.minor", 16, "0", 1) ||
+	    buf_add_record(&extra, "GNU.sparse.name", 15, e->name, strlen(e->name)) ||
+	    buf_add_record(&extra, "GNU.sparse.realsize", 19, num, strlen(num));
+	if (r) {
+		errno = ENOMEM;
+		r = -1;
+	} else {
+		se.name = name.p;
+		se.size = map.len + TAR_PAD(map.len) + e->data_len;
+		r = write_member(o, &se, &extra);
+	}
+	if (r == 0)
+		r = tar_write_data(o, map.p, map.len) || tar_write_pad(o, map.len) ? -1 : 0;
+	free(map.p);
+	free(extra.p);
+	free(name.p);
+	return r;
+}
+
+int tar_write_header(struct tar_out *o, const struct tar_entry *e)
+{
+	if (e->type == '0' && e->sparse)
+		return write_sparse(o, e);
+	return write_member(o, e, NULL);
+}
+
 /* tar as an output (output.h): the writer above, entry by entry. */
 static int tar_output_entry(struct output *o, const struct out_entry *e)
 {
@@ -2556,7 +2673,9 @@ static int tar_output_entry(struct output *o, const struct out_entry *e)
 
 static int tar_output_content_end(struct output *o, const struct out_entry *e)
 {
-	return tar_write_pad(o->sink, e->t.size);
+	/* a sparse member's stored regions end its data area (its map is
+	 * padded to a block already) */
+	return tar_write_pad(o->sink, e->t.sparse ? e->t.data_len : e->t.size);
 }
 
 static int tar_output_end(struct output *o)
@@ -2570,4 +2689,5 @@ const struct output_ops tar_output = {
 	.end = tar_output_end,
 	.content = 1,
 	.direct = 1,
+	.sparse = 1,
 };

@@ -191,6 +191,19 @@ int tar_read_content(struct tar_in *in, const struct tar_entry *e, uint64_t pos,
 		     void *buf, size_t len, struct tar_err *err);
 
 /*
+ * tar_read_stored: the LEN bytes at OFF of the layer's uncompressed
+ * stream (a sparse entry's stored regions, say), through the reader's
+ * own cursor, as tar_read_content reads. Returns 0, or -1 with *err
+ * filled.
+ */
+int tar_read_stored(struct tar_in *in, uint64_t off, void *buf, size_t len,
+		    struct tar_err *err);
+
+/* tar_in_stream_len: once tar_next has returned 0, the bytes of the
+ * layer's uncompressed stream that it read. */
+uint64_t tar_in_stream_len(const struct tar_in *in);
+
+/*
  * Cursors: content readers for several threads. Once tar_next has returned
  * 0, a layer's index is read-only and distinct cursors share nothing
  * mutable, so each thread may read any entries of the layer through its
@@ -263,7 +276,13 @@ struct tar_out {
 int tar_out_init(struct tar_out *o, int fd);
 
 /*
- * tar_write_header: writes E as one member header: a pax 'x' header first
+ * tar_write_header: writes E as one member header. A sparse regular file
+ * (E->sparse set) is written as pax sparse 1.0, as `tar --sparse --posix`
+ * writes it: GNU.sparse.{major=1,minor=0,name,realsize} records, the name
+ * DIR/GNUSparseFile.0/BASE and the stored size (the map and E->data_len)
+ * in the ustar header, then the map, padded to a block: the caller then
+ * writes E's stored regions (E->data_len bytes) and pads them. Otherwise:
+ * a pax 'x' header first
  * when a value does not fit its ustar field (name, linkname, size >= 8 GiB,
  * uid/gid > 07777777, mtime < 0 or > 077777777777, uname/gname > 31 bytes,
  * device numbers > 07777777) or when E->pax has records, then the ustar

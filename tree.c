@@ -8,6 +8,7 @@
  * rule 5 (overwrite breaks links) node_unlink; rule 6 (pax globals,
  * sparse files) is tar.c's.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,25 +288,38 @@ make_pending(struct tree *t, struct node *dir, const struct pending_dirs *pd,
 	return dir;
 }
 
+/* The error for a path past PATH_MAX, for entry E, whose place in the
+ * tree would need a name of LEN bytes or more. */
+static int
+too_long(struct tree *t, const struct ent *e, size_t len)
+{
+	return layer_fail(t->L, e, "%.200s: a name of %zu bytes or more in the tree, past "
+			  "PATH_MAX (%d), which no system can create",
+			  ent_path(t->L, e, &t->path_buf), len, PATH_MAX);
+}
+
 /*
- * walk_dir (rule 2): follows the directory path P (LEN bytes) from DIR,
- * symlinks in every component followed (absolute targets from the root,
- * '..' clamped at the root, at most MAX_HOPS). As umoci's path resolution
- * does, a component that is missing or not a directory is kept pending,
- * and so is everything after it, until a '..' takes it back: "gone/../etc"
- * is etc, creating nothing. What is still pending at the end is made for
- * MAKE, the entry being applied: missing directories are created, a
- * non-directory is an error. Without MAKE it is a lookup: *OUT is NULL
- * when something is pending. E names the entry for messages. Returns 0 or
- * -1.
+ * walk_dir (rule 2): follows the directory path P (LEN bytes) from the
+ * root, symlinks in every component followed (absolute targets from the
+ * root, '..' clamped at the root, at most MAX_HOPS). As umoci's path
+ * resolution does, a component that is missing or not a directory is kept
+ * pending, and so is everything after it, until a '..' takes it back:
+ * "gone/../etc" is etc, creating nothing. What is still pending at the end
+ * is made for MAKE, the entry being applied: missing directories are
+ * created, a non-directory is an error. Without MAKE it is a lookup: *OUT
+ * is NULL when something is pending. *OUTLEN is the length of *OUT's path
+ * in the tree: no directory is made at PATH_MAX bytes or more (tarflat.1
+ * LIMITS), so none is ever found there. E names the entry for messages.
+ * Returns 0 or -1.
  */
 static int
-walk_dir(struct tree *t, struct node *dir, const char *p, size_t len, const struct ent *e,
-	 int make, struct node **out)
+walk_dir(struct tree *t, const char *p, size_t len, const struct ent *e, int make,
+	 struct node **out, size_t *outlen)
 {
 	struct pending_dirs pd = { NULL, 0, 0 };
+	struct node *dir = t->root;
 	char *buf = NULL;
-	size_t i = 0, clen;
+	size_t i = 0, clen, dlen = 0;  /* DIR's path: its length */
 	const char *c;
 	int hops = 0, rc = 0;
 
@@ -314,10 +328,12 @@ walk_dir(struct tree *t, struct node *dir, const char *p, size_t len, const stru
 		if (clen == 1 && c[0] == '.')
 			continue;
 		if (clen == 2 && c[0] == '.' && c[1] == '.') {
-			if (pd.n)
+			if (pd.n) {
 				pd.n--;
-			else if (dir->parent)
+			} else if (dir->parent) {
+				dlen = dlen > dir->len ? dlen - dir->len - 1 : 0;
 				dir = node_parent(t, dir);
+			}
 			continue;
 		}
 		struct node *n = pd.n ? NULL : child_get(t, dir, c, clen);
@@ -330,8 +346,10 @@ walk_dir(struct tree *t, struct node *dir, const char *p, size_t len, const stru
 			/* on with the target followed by what is left; nothing is
 			 * pending, so no name points into the old buffer */
 			char *nb = follow(t, n, p + i, len - i, &len);
-			if (ent_link(t->L, n->src)[0] == '/')
+			if (ent_link(t->L, n->src)[0] == '/') {
 				dir = t->root;
+				dlen = 0;
+			}
 			free(buf);
 			p = buf = nb;
 			i = 0;
@@ -342,11 +360,17 @@ walk_dir(struct tree *t, struct node *dir, const char *p, size_t len, const stru
 			continue;
 		}
 		dir = n;
+		dlen += (dlen > 0) + clen;
 	}
 	if (pd.n && !make)
 		goto out;
-	if (!(*out = make_pending(t, dir, &pd, e)))
+	for (size_t k = 0; k < pd.n; k++)
+		dlen += (dlen > 0) + pd.v[k].len;
+	if (dlen >= PATH_MAX)
+		rc = too_long(t, e, dlen);
+	else if (!(*out = make_pending(t, dir, &pd, e)))
 		rc = -1;
+	*outlen = dlen;
 out:
 	free(pd.v);
 	free(buf);
@@ -360,12 +384,12 @@ out:
 static int
 lookup(struct tree *t, const char *path, const struct ent *e, struct node **out)
 {
-	size_t dlen;
+	size_t dlen, plen;
 	const char *b = path_split(path, &dlen);
 	struct node *dir;
 
 	*out = NULL;
-	if (walk_dir(t, t->root, path, dlen, e, 0, &dir) < 0)
+	if (walk_dir(t, path, dlen, e, 0, &dir, &plen) < 0)
 		return -1;
 	if (dir)
 		*out = child_get(t, dir, b, strlen(b));
@@ -417,12 +441,14 @@ apply_entry(struct tree *t, const struct ent *e, int late)
 {
 	const char *b = ent_base(t->L, e);
 	struct node *dir, *old, *n, *target = NULL;
-	size_t dlen;
+	size_t dlen, blen = strlen(b), plen;
 	const char *dpath = ent_dir(t->L, e, &t->dir_buf, &dlen);
 
-	if (walk_dir(t, t->root, dpath, dlen, e, 1, &dir) < 0)
+	if (walk_dir(t, dpath, dlen, e, 1, &dir, &plen) < 0)
 		return -1;
-	old = child_get(t, dir, b, strlen(b));
+	if (plen + 1 + blen >= PATH_MAX)
+		return too_long(t, e, plen + 1 + blen);
+	old = child_get(t, dir, b, blen);
 	if (late && old && old->wseq > e->seq)
 		/* a later entry of the layer wrote this name and stands; the
 		 * link is dropped, if its target ever existed at all */
@@ -602,7 +628,7 @@ apply_whiteout(struct tree *t, const struct ent *e, enum kind k, uint32_t l)
 		return layer_fail(t->L, e, "%.200s: invalid whiteout",
 				  ent_path(t->L, e, &t->path_buf));
 	const char *dpath = ent_dir(t->L, e, &t->dir_buf, &dlen);
-	if (walk_dir(t, t->root, dpath, dlen, e, 0, &dir) < 0)
+	if (walk_dir(t, dpath, dlen, e, 0, &dir, &dlen) < 0)
 		return -1;
 	if (!dir)
 		return 0;

@@ -27,6 +27,7 @@
 /* A file with several names (hardlinks), made when the second is. */
 struct inode {
 	size_t nnames;          /* names in the tree, hidden ones included */
+	uint32_t nout;          /* names written (emit) */
 	struct node *carrier;   /* the name written with the content (emit) */
 	char *carrier_path;     /* its path in the output, once written */
 };

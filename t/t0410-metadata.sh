@@ -295,6 +295,31 @@ else
 	skip "1 exactly: binary xattr values from GNU tar and bsdtar" "no user xattrs here"
 fi
 
+# an empty xattr (setfattr -n user.empty; buildah writes the record
+# SCHILY.xattr.user.empty=) is an empty attribute, not a deletion: the
+# layer written by Python's tarfile, extracted by GNU tar (tarflat.1
+# rule 6 and the departures from umoci)
+python3 - <<'EOF'
+import io, tarfile
+with tarfile.open("empty-xattr.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    for name, pax in (("e", {"SCHILY.xattr.user.empty": "", "SCHILY.xattr.user.full": "v"}),
+                      ("l", {"LIBARCHIVE.xattr.user.lib": ""})):
+        i = tarfile.TarInfo(name)
+        i.size, i.mtime, i.pax_headers = 1, 60, pax
+        t.addfile(i, io.BytesIO(b"x"))
+EOF
+flatten_x out empty-xattr.tar
+# (GNU tar reads no LIBARCHIVE.xattr records: l's is checked in the tar)
+is "6 an empty xattr of the member's own is kept, as GNU tar extracts it" \
+	"$(lst out --fields path,xattr)" "$(printf 'e user.empty=,user.full=76\nl -')"
+is "6 the empty xattr records are in the output" \
+	"$(python3 -c '
+import sys, tarfile
+for m in tarfile.open(sys.argv[1]):
+    print(m.name, sorted((k, v) for k, v in m.pax_headers.items() if "xattr" in k))' .flat.tar)" \
+	"$(printf "%s\n%s" "e [('SCHILY.xattr.user.empty', ''), ('SCHILY.xattr.user.full', 'v')]" \
+		"l [('LIBARCHIVE.xattr.user.lib', '')]")"
+
 # other per-file pax records are carried over verbatim
 mklayer l1.tar <<'EOF'
 file r data=r pax.atime=1111.25 pax.ctime=2222 pax.LIBARCHIVE.xattr.user.lib=dmFs pax.SCHILY.acl.access=user::rw-,group::r--,other::r-- pax.SCHILY.xattr.user.s=v
