@@ -14,7 +14,7 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poi
 # gz, filter, image); the resolve (tree, over hlmap); the emit (emit, ahead)
 # and its outputs (tar's writer, list); what they share.
 LIB = input.o layer.o tar.o gz.o filter.o image.o json.o sha2.o tree.o hlmap.o \
-	emit.o ahead.o list.o path.o mem.o
+	emit.o select.o rewrite.o ahead.o list.o newc.o path.o mem.o
 OBJ = tarflat.o $(LIB)
 
 all: tarflat fuzz-stubs
@@ -25,13 +25,17 @@ tarflat: $(OBJ)
 .c.o:
 	$(CC) $(WARN) $(CFLAGS) -c $<
 
-tarflat.o: tarflat.c emit.h input.h layer.h list.h output.h path.h tree.h tar.h image.h \
-	sha2.h mem.h
+tarflat.o: tarflat.c emit.h input.h layer.h list.h newc.h output.h path.h rewrite.h \
+	select.h tree.h tar.h image.h sha2.h mem.h
 input.o: input.c input.h layer.h image.h sha2.h tar.h mem.h
 layer.o: layer.c layer.h filter.h hlmap.h image.h sha2.h mem.h path.h tar.h
 tree.o: tree.c tree.h layer.h hlmap.h mem.h path.h tar.h image.h sha2.h
-emit.o: emit.c emit.h ahead.h layer.h mem.h output.h path.h tar.h tree.h image.h sha2.h
+emit.o: emit.c emit.h ahead.h layer.h mem.h output.h path.h rewrite.h select.h tar.h \
+	tree.h image.h sha2.h
 list.o: list.c list.h mem.h output.h tar.h
+newc.o: newc.c newc.h output.h tar.h
+select.o: select.c select.h tree.h layer.h mem.h path.h tar.h image.h sha2.h
+rewrite.o: rewrite.c rewrite.h mem.h tar.h
 path.o: path.c path.h
 mem.o: mem.c mem.h
 tar.o: tar.c tar.h gz.h hlmap.h output.h

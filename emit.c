@@ -20,53 +20,11 @@
 #include "ahead.h"
 #include "emit.h"
 #include "path.h"
+#include "rewrite.h"
+#include "select.h"
 
 #define PIPE_BYTES (1 << 20)    /* the output pipe's size, when it is one */
 #define DIRECT_MIN (64 * 1024)  /* content bytes worth a splice of their own */
-
-/* ---- selection ------------------------------------------------------------- */
-
-int
-emit_select(struct tree *t, char *const *paths, size_t n)
-{
-	t->root->in = n == 0;
-	for (size_t i = 0; i < n; i++) {
-		struct node *x = tree_find(t, paths[i]);
-		if (!x || x->hidden) {
-			struct error *er = &t->L->err;
-			er->file = NULL;
-			snprintf(er->msg, sizeof(er->msg), "--path %.300s: not in the image%s",
-				 paths[i], *paths[i] ? "" : " (an empty name)");
-			return -1;
-		}
-		if (x == t->root)
-			t->root->in = 1;
-		x->sel = 1;
-		for (x = node_parent(t, x); x; x = node_parent(t, x))
-			x->anc = 1;
-	}
-	return 0;
-}
-
-/* Is C, a child of DIR, written (not hidden; with --path, at or below one
- * or on the way to one)? Sets what C's own children ask of it. */
-static int
-written(const struct node *dir, struct node *c)
-{
-	if (c->hidden || !(dir->in || c->sel || c->anc))
-		return 0;
-	c->in = dir->in || c->sel;
-	return 1;
-}
-
-/* The first written name of DIR's from C on, or NULL. */
-static struct node *
-next_written(const struct tree *t, const struct node *dir, struct node *c)
-{
-	while (c && !written(dir, c))
-		c = node_next(t, c);
-	return c;
-}
 
 /* ---- order ----------------------------------------------------------------- */
 
@@ -152,11 +110,11 @@ choose_carriers(const struct tree *t)
 	struct node *dir = t->root, *n;
 
 	sort_kids(t, dir);
-	n = next_written(t, dir, node_kids(t, dir));
+	n = select_next(t, dir, node_kids(t, dir));
 	while (dir) {
 		if (!n) {
 			/* DIR is done: on with what follows it in its parent */
-			n = dir->parent ? next_written(t, node_parent(t, dir), node_next(t, dir))
+			n = dir->parent ? select_next(t, node_parent(t, dir), node_next(t, dir))
 					: NULL;
 			dir = node_parent(t, dir);
 			continue;
@@ -164,7 +122,7 @@ choose_carriers(const struct tree *t)
 		if (n->dir) {
 			sort_kids(t, n);
 			dir = n;
-			n = next_written(t, dir, node_kids(t, dir));
+			n = select_next(t, dir, node_kids(t, dir));
 			continue;
 		}
 		struct inode *ino = node_ino(t, n);
@@ -178,7 +136,7 @@ choose_carriers(const struct tree *t)
 				dir->resort = 1;
 			}
 		}
-		n = next_written(t, dir, node_next(t, n));
+		n = select_next(t, dir, node_next(t, n));
 	}
 }
 
@@ -199,6 +157,7 @@ struct emitter {
 	enum phase phase;       /* CHECK: the walk before the first byte */
 	uint64_t budget;        /* what the output may take (emit.h) */
 	uint64_t spent;         /* ... and what it will, counted in CHECK */
+	struct rewrite_buf rwbuf;       /* rewritten pax records */
 };
 
 /* The output's write failed, or (MSG set) it refused a value. */
@@ -207,7 +166,9 @@ fail_out(struct emitter *em)
 {
 	if (!em->out->msg[0])
 		return layer_fail_sys(em->L, NULL, em->o->out_name);
-	return layers_fail(em->L, em->o->out_name, em->out->msg);
+	em->L->err.file = NULL;
+	snprintf(em->L->err.msg, sizeof(em->L->err.msg), "%s", em->out->msg);
+	return -1;
 }
 
 /* Does the output take T's stored regions rather than the whole file? */
@@ -379,6 +340,8 @@ out_entry(struct emitter *em, const struct node *n, const struct inode *ino, cha
 	}
 	if (type != '1' && type != '2')
 		t->linkname = (char *)"";
+	if (em->o->rewrite && rewrite_any(em->o->rewrite))
+		rewrite_entry(em->o->rewrite, t, &em->rwbuf);
 	oe->ino = ino ? (uint64_t)node_idx(ino->carrier) : node_idx(n);
 	oe->id = node_idx(n);
 	oe->nlink = ino ? ino->nout : 1;
@@ -502,13 +465,13 @@ emit_tree(struct emitter *em)
 
 	if (dir->resort)
 		sort_kids(t, dir);
-	n = next_written(t, dir, node_kids(t, dir));
+	n = select_next(t, dir, node_kids(t, dir));
 	while (dir) {
 		if (!n) {
 			/* back to the parent's path, and on after DIR */
 			plen = plen > dir->len ? plen - dir->len - 1 : 0;
 			em->path[plen] = '\0';
-			n = dir->parent ? next_written(t, node_parent(t, dir), node_next(t, dir))
+			n = dir->parent ? select_next(t, node_parent(t, dir), node_next(t, dir))
 					: NULL;
 			dir = node_parent(t, dir);
 			continue;
@@ -521,10 +484,10 @@ emit_tree(struct emitter *em)
 				sort_kids(t, n);
 			dir = n;
 			plen = len;
-			n = next_written(t, dir, node_kids(t, dir));
+			n = select_next(t, dir, node_kids(t, dir));
 		} else {
 			em->path[plen] = '\0';
-			n = next_written(t, dir, node_next(t, n));
+			n = select_next(t, dir, node_next(t, n));
 		}
 	}
 	return 0;
@@ -612,6 +575,7 @@ emit(struct tree *t, struct output *out, const struct emit_opts *o)
 	rc = 0;
 out:
 	ahead_free(em.ahead);
+	rewrite_buf_free(&em.rwbuf);
 	free(em.path);
 	return rc;
 }

@@ -6,8 +6,9 @@
  * it; among the children of one directory, by where the entry that made
  * each one stands in the input. The first written name of a file with
  * several is its carrier, written with the content; the others are
- * links to it (tarflat.1, DESCRIPTION). Selection (--path) decides which
- * nodes are written. Content is copied from the layers: a plain layer's
+ * links to it (tarflat.1, OUTPUT). Selection (select.h: --path,
+ * --exclude) decides which nodes are written; rewriting (rewrite.h) what
+ * owners and times they have. Content is copied from the layers: a plain layer's
  * by pread, splice(2) or copy_file_range(2); a gzip layer's by worker
  * threads (ahead.c) that inflate it ahead of the writer.
  */
@@ -28,20 +29,14 @@
 #define EMIT_RATIO 16
 #define EMIT_SLACK_MIB 64
 
+struct rewrite;
+
 struct emit_opts {
 	size_t jobs;            /* threads inflating content (ahead.c) */
 	int verbose;            /* -v: each path on standard error */
 	const char *out_name;   /* for messages: "standard output", FILE */
+	const struct rewrite *rewrite;  /* owners and times (or NULL) */
 };
-
-/*
- * emit_select: --path: only the N normalised PATHS and what is under them
- * are written, with their ancestors (each by its name in the output, never
- * through a symlink). With N 0 everything is. Call it before
- * tree_drop_maps. Returns 0, or -1 naming the first PATH that is not in
- * the tree (in T's layers' err).
- */
-int emit_select(struct tree *t, char *const *paths, size_t n);
 
 /*
  * emit: writes tree T (final, selected) through OUT, ending the stream.

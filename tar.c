@@ -151,7 +151,8 @@ static int buf_add(struct buf *b, const void *s, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, s, n);
+	if (n)          /* B may still have no buffer */
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
 	return 0;
 }

@@ -8,8 +8,9 @@
  *   index    input.c, layer.c   every layer's headers, read once
  *   resolve  tree.c             the final tree, by tarflat.1's LAYER
  *                               SEMANTICS
- *   emit     emit.c             the tree written depth-first through an
- *                               output: tar.c's writer or list.c's -t
+ *   emit     emit.c, select.c,  the tree written depth-first through an
+ *            rewrite.c          output: tar.c's writer, newc.c's or
+ *                               list.c's -t
  *
  * Nothing is written before the whole tree is resolved, so bad input
  * produces no output at all.
@@ -28,13 +29,19 @@
 #include "emit.h"
 #include "input.h"
 #include "list.h"
+#include "newc.h"
 #include "path.h"
+#include "rewrite.h"
+#include "select.h"
 #include "tree.h"
 
 #define VERSION "1.0"
 #define MAX_JOBS 8
 
+enum format { FORMAT_TAR, FORMAT_NEWC };
+
 struct opts {
+	enum format format;     /* --format */
 	int list;               /* -t */
 	int verbose;            /* -v */
 	size_t jobs;            /* -j */
@@ -42,6 +49,9 @@ struct opts {
 	const char *platform;   /* --platform */
 	char **paths;           /* --path, normalised */
 	size_t npaths;
+	char **excludes;        /* --exclude, --exclude-from */
+	size_t nexcludes;
+	struct rewrite rw;      /* --owner, --group, --mtime, ... */
 	const char *output;     /* -o */
 	struct input *inputs;   /* the operands */
 	size_t ninputs;
@@ -80,7 +90,9 @@ flatten(struct run *r)
 		layers_pack_start(&r->L);
 		rc = tree_build(&r->t, &r->L);
 		if (rc == 0)
-			rc = emit_select(&r->t, o->paths, o->npaths);
+			rc = select_paths(&r->t, o->paths, o->npaths);
+		if (rc == 0 && o->nexcludes)
+			select_exclude(&r->t, o->excludes, o->nexcludes);
 		layers_pack_wait(&r->L);
 	}
 	/* the tree is final: its lookups are done, and the emit's list of
@@ -90,14 +102,21 @@ flatten(struct run *r)
 	return rc;
 }
 
-/* Emit: R's tree to FD (NAME in messages), as a tar or the -t listing. */
+/* Emit: R's tree to FD (NAME in messages), in its format, or the -t
+ * listing whatever the format. */
 static int
 write_tree(struct run *r, int fd, const char *name)
 {
-	struct emit_opts eo = { r->o->jobs, r->o->verbose, name };
+	const struct opts *o = r->o;
+	struct emit_opts eo = { o->jobs, o->verbose, name, &o->rw };
 	struct tar_out sink;
-	struct output out = { r->o->list ? &list_output : &tar_output, &sink, NULL, "" };
+	struct newc nc = { 0 };
+	struct output out = { &tar_output, &sink, NULL, "" };
 
+	if (o->list)
+		out.ops = &list_output;
+	else if (o->format == FORMAT_NEWC)
+		out = (struct output){ &newc_output, &sink, &nc, "" };
 	if (tar_out_init(&sink, fd) < 0)
 		die_oom();
 	int rc = emit(&r->t, &out, &eo);
@@ -168,8 +187,10 @@ run(struct run *r)
 
 #ifndef TARFLAT_NO_MAIN
 
-#define USAGE "usage: tarflat [-tv] [-j N] [-o FILE] [--path PATH]... " \
-	"[--platform OS/ARCH[/VARIANT]] [--layers] INPUT...\n"
+#define USAGE "usage: tarflat [-tv] [-j N] [-o FILE] [--format tar|newc] [--path PATH]...\n" \
+	"               [--exclude PATTERN]... [--exclude-from FILE] [--owner N] [--group N]\n" \
+	"               [--numeric-owner] [--mtime @T] [--clamp-mtime]\n" \
+	"               [--platform OS/ARCH[/VARIANT]] [--layers] INPUT...\n"
 
 static void
 usage(FILE *f)
@@ -185,7 +206,19 @@ usage(FILE *f)
 	      "  -o FILE          write to FILE instead of standard output\n"
 	      "  -t               list the flattened tree instead of writing it\n"
 	      "  -v               name each written path on standard error\n"
+	      "  --format F       tar (the default) or newc (also cpio): the SVR4\n"
+	      "                   cpio the Linux kernel unpacks as an initramfs\n"
 	      "  --path PATH      write only PATH and what is under it (repeatable)\n"
+	      "  --exclude PAT    leave out what PAT matches, and all under it; PAT\n"
+	      "                   is anchored, * ? [..] stay in a component, **\n"
+	      "                   spans any (repeatable)\n"
+	      "  --exclude-from F the patterns in file F, one a line\n"
+	      "  --owner N        every entry's uid N, no user name\n"
+	      "  --group N        every entry's gid N, no group name\n"
+	      "  --numeric-owner  no user or group names\n"
+	      "  --mtime @T       every entry's mtime T (seconds since 1970)\n"
+	      "  --clamp-mtime    with --mtime only lower later mtimes to it;\n"
+	      "                   without, to $SOURCE_DATE_EPOCH\n"
 	      "  --platform P     the platform to pick from an image index\n"
 	      "                   (default: this machine's, e.g. linux/amd64)\n"
 	      "  --layers         read every INPUT as a layer, even an image\n"
@@ -255,7 +288,10 @@ tune_malloc(void)
 #endif
 }
 
-enum { OPT_PATH = 256, OPT_PLATFORM, OPT_LAYERS };
+enum {
+	OPT_PATH = 256, OPT_PLATFORM, OPT_LAYERS, OPT_FORMAT, OPT_EXCLUDE, OPT_EXCLUDE_FROM,
+	OPT_OWNER, OPT_GROUP, OPT_NUMERIC, OPT_MTIME, OPT_CLAMP,
+};
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -263,8 +299,114 @@ static const struct option longopts[] = {
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "layers", no_argument, NULL, OPT_LAYERS },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM },
+	{ "owner", required_argument, NULL, OPT_OWNER },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "numeric-owner", no_argument, NULL, OPT_NUMERIC },
+	{ "mtime", required_argument, NULL, OPT_MTIME },
+	{ "clamp-mtime", no_argument, NULL, OPT_CLAMP },
 	{ NULL, 0, NULL, 0 },
 };
+
+static void
+add_exclude(struct opts *o, const char *pattern)
+{
+	char *p = strdup(pattern);
+
+	if (!p)
+		die_oom();
+	o->excludes = xrealloc(o->excludes, (o->nexcludes + 1) * sizeof(*o->excludes));
+	o->excludes[o->nexcludes++] = p;
+}
+
+/* --exclude-from FILE: a pattern a line (empty lines skipped). Returns -1
+ * to go on, or the exit status. */
+static int
+exclude_from(struct opts *o, const char *file)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f) {
+		fprintf(stderr, "tarflat: --exclude-from %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0)
+			add_exclude(o, line);
+	}
+	free(line);
+	int bad = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		fprintf(stderr, "tarflat: --exclude-from %s: read error\n", file);
+		return 2;
+	}
+	return -1;
+}
+
+/* --owner and --group take a number. Returns -1 to go on, or 2. */
+static int
+take_id(const char *opt, const char *arg, uint64_t *id)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || *end || !*arg || arg[0] == '-')
+		return usage_error(opt, arg);
+	*id = v;
+	return -1;
+}
+
+/* The rewriting options. Returns -1 to go on, or the exit status. */
+static int
+take_rewrite(struct opts *o, int c)
+{
+	switch (c) {
+	case OPT_OWNER:
+		o->rw.owner = 1;
+		return take_id("--owner wants a number (a uid), not ", optarg, &o->rw.uid);
+	case OPT_GROUP:
+		o->rw.group = 1;
+		return take_id("--group wants a number (a gid), not ", optarg, &o->rw.gid);
+	case OPT_NUMERIC:
+		o->rw.numeric = 1;
+		return -1;
+	case OPT_MTIME:
+		o->rw.mtime = 1;
+		if (optarg[0] != '@' || rewrite_time(optarg, &o->rw.time) < 0)
+			return usage_error("--mtime wants @SECONDS (since 1970), not ", optarg);
+		return -1;
+	default:        /* OPT_CLAMP */
+		o->rw.clamp = 1;
+		return -1;
+	}
+}
+
+/* --clamp-mtime without --mtime clamps to $SOURCE_DATE_EPOCH. Returns -1
+ * to go on, or 2. */
+static int
+settle_clamp(struct opts *o)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+
+	if (!o->rw.clamp || o->rw.mtime)
+		return -1;
+	if (!sde || !*sde)
+		return usage_error("--clamp-mtime needs --mtime or $SOURCE_DATE_EPOCH", "");
+	if (rewrite_time(sde, &o->rw.time) < 0 || sde[0] == '@')
+		return usage_error("SOURCE_DATE_EPOCH is not a number of seconds: ", sde);
+	o->rw.mtime = 1;
+	return -1;
+}
 
 /* One option C (with optarg) into O. Returns -1 to go on, or the exit
  * status main returns. */
@@ -308,6 +450,21 @@ take_option(struct opts *o, int c, char **argv)
 	case OPT_LAYERS:
 		o->layers_only = 1;
 		return -1;
+	case OPT_FORMAT:
+		if (strcmp(optarg, "tar") == 0)
+			o->format = FORMAT_TAR;
+		else if (strcmp(optarg, "newc") == 0 || strcmp(optarg, "cpio") == 0)
+			o->format = FORMAT_NEWC;
+		else
+			return usage_error("--format is tar or newc (cpio), not ", optarg);
+		return -1;
+	case OPT_EXCLUDE:
+		add_exclude(o, optarg);
+		return -1;
+	case OPT_EXCLUDE_FROM:
+		return exclude_from(o, optarg);
+	case OPT_OWNER: case OPT_GROUP: case OPT_NUMERIC: case OPT_MTIME: case OPT_CLAMP:
+		return take_rewrite(o, c);
 	case ':':
 		if (optopt == 'o' || optopt == 'j')
 			return usage_error(optopt == 'o' ? "option needs an argument: -o"
@@ -331,6 +488,8 @@ take_operands(struct opts *o, int argc, char **argv)
 
 	if (optind >= argc)
 		return usage_error("no layers given", "");
+	if (settle_clamp(o) >= 0)
+		return 2;
 	if (!o->output && !o->list && isatty(STDOUT_FILENO)) {
 		fputs("tarflat: refusing to write a tar to a terminal; use -o FILE or a pipe\n",
 		      stderr);
@@ -364,6 +523,9 @@ opts_free(struct opts *o)
 	for (size_t i = 0; i < o->npaths; i++)
 		free(o->paths[i]);
 	free(o->paths);
+	for (size_t i = 0; i < o->nexcludes; i++)
+		free(o->excludes[i]);
+	free(o->excludes);
 }
 
 int

@@ -57,6 +57,7 @@ struct node {
 	unsigned anc:1;         /* an ancestor of a --path: written itself */
 	unsigned in:1;          /* at or below a --path (or no --path) */
 	unsigned resort:1;      /* a carrier below moved: sort again */
+	unsigned out:1;         /* left out by --exclude, with all below */
 	uint32_t key;           /* seq of the entry that created it: orders
 	                         * a directory's children in the output */
 	uint32_t wseq;          /* seq of the last entry that wrote it */
