@@ -133,11 +133,14 @@ grow_out(struct block *b)
 
 /*
  * Deflates block B with ZS into B->out, primed with its dictionary, ended
- * on a byte boundary by a sync flush (an empty stored block: its bits
- * restart the next block's pieces on a byte, and the next block cannot
- * refer back beyond the dictionary it is given anyway, so a full flush
- * would write the same bytes) or, for the last block, by Z_FINISH. Also
- * takes the input's CRC-32. Returns 0, or -1 with B->err filled.
+ * on a byte boundary by Z_SYNC_FLUSH or, for the last block, by Z_FINISH.
+ * The sync flush's empty stored block brings the bit stream to a byte, so
+ * the next block's bytes follow on. Z_FULL_FLUSH would also forget the
+ * history, but this stream ends here and the next block has its own,
+ * with only the dictionary it is given: it writes the same bytes (tried).
+ * pigz pads with empty static blocks instead, 2 bytes a block less: 0.0002%
+ * at 1 MiB. Also takes the input's CRC-32. Returns 0, or -1 with B->err
+ * filled.
  */
 static int
 deflate_block(z_stream *zs, struct block *b)

@@ -14,8 +14,16 @@
  * gzip header holds no name and no timestamp (MTIME 0, OS 3).
  *
  * Memory is bounded: at most 2 * NWORKERS + 1 blocks (input and output
- * buffers, about 2 * PGZ_BLOCK each) exist at once; pgz_write waits for the
- * oldest block when they are all in use.
+ * buffers, about 2.2 MiB a block) exist at once, made as they are first
+ * needed; pgz_write waits for the oldest block when they are all in use.
+ *
+ * The input is hashed on the writer's thread as each block is queued, the
+ * output as it goes to the sink. Both are sequential, and the workers
+ * compress meanwhile. With SHA-NI the hashing is about 4% of the CPU time
+ * at level 6 (0.7 ms a MiB on the writer, against about 25 ms a MiB of
+ * deflate on a worker), so a thread of its own would only help where the
+ * writer's thread is the bottleneck, and with every core compressing it
+ * would take the same CPU from the workers.
  *
  * Nothing here prints or exits; failures come back as -1 with a message
  * (pgz_error).
@@ -26,8 +34,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Uncompressed bytes per block. Part of the output's definition: another
- * value gives other (equally valid) gzip bytes. */
+/*
+ * Uncompressed bytes per block. Part of the output's definition: another
+ * value gives other (equally valid) gzip bytes. Each block costs a 32 KiB
+ * dictionary to prime and 4 or 5 bytes of flush: at 1 MiB the priming is
+ * 3% of the input where pigz's 128 KiB makes it 25%, which measured 3%
+ * fewer instructions at level 6 (5% at level 1) for the same size (within
+ * 0.01%); 2 MiB saves 0.2% more and doubles the memory. The cost is that
+ * an input under 1 MiB is compressed by one worker.
+ */
 #define PGZ_BLOCK ((size_t)1 << 20)
 
 /* Workers beyond this many are not started. */
