@@ -46,8 +46,9 @@ json.o: json.c json.h
 sha2.o: sha2.c sha2.h
 filter.o: filter.c filter.h
 ahead.o: ahead.c ahead.h tar.h
+pgz.o: pgz.c pgz.h sha2.h
 
-check test: tarflat t/tarlist t/hltest t/shatest t/jsontest t/gztest
+check test: tarflat t/tarlist t/hltest t/shatest t/jsontest t/gztest t/pgztest
 	@t/run
 
 # The example image of README's first command: go-containerregistry issue 977.
@@ -72,6 +73,11 @@ GZTEST_SRC = t/gztest.c tar.c gz.c hlmap.c sha2.c
 t/gztest: $(GZTEST_SRC) tar.h gz.h hlmap.h sha2.h
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ $(GZTEST_SRC) $(LDLIBS)
 
+# The parallel gzip writer on its own (t0250).
+PGZTEST_SRC = t/pgztest.c pgz.c sha2.c
+t/pgztest: $(PGZTEST_SRC) pgz.h sha2.h
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ $(PGZTEST_SRC) $(LDLIBS)
+
 # The whole suite against a sanitizer build, in its own directory so the
 # ordinary objects are left alone.
 SRC = $(OBJ:.o=.c)
@@ -81,17 +87,22 @@ asan: t/hltest
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/shatest t/shatest.c sha2.c
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/jsontest t/jsontest.c json.c
 	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/gztest $(GZTEST_SRC) $(LDLIBS)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. -o .asan/pgztest $(PGZTEST_SRC) $(LDLIBS)
 	TARFLAT_SANITIZED=asan TARFLAT=$$PWD/.asan/tarflat SHATEST=$$PWD/.asan/shatest \
-		JSONTEST=$$PWD/.asan/jsontest GZTEST=$$PWD/.asan/gztest t/run
+		JSONTEST=$$PWD/.asan/jsontest GZTEST=$$PWD/.asan/gztest \
+		PGZTEST=$$PWD/.asan/pgztest t/run
 
-# t0427's concurrent cursors, and the emit's workers (ahead.c) in the
-# tests that run them hardest, under ThreadSanitizer.
+# t0427's concurrent cursors, the emit's workers (ahead.c) in the tests
+# that run them hardest, and the gzip writer's workers (t0250), under
+# ThreadSanitizer.
 tsan:
 	rm -rf .tsan && mkdir .tsan
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -I. -o .tsan/gztest $(GZTEST_SRC) $(LDLIBS)
+	$(CC) $(WARN) -O1 -g -fsanitize=thread -I. -o .tsan/pgztest $(PGZTEST_SRC) $(LDLIBS)
 	$(CC) $(WARN) -O1 -g -fsanitize=thread -o .tsan/tarflat $(SRC) $(LDLIBS)
 	TARFLAT_SANITIZED=tsan GZTEST=$$PWD/.tsan/gztest TARFLAT=$$PWD/.tsan/tarflat \
-		t/run t0426-gzip-backwards.sh t0427-gzip-cursors.sh t0428-ahead-plan.sh
+		PGZTEST=$$PWD/.tsan/pgztest t/run t0250-pgz.sh t0426-gzip-backwards.sh \
+		t0427-gzip-cursors.sh t0428-ahead-plan.sh
 
 # The reader tests again with tarflat under valgrind (slow: CI runs it once).
 VALGRIND_TESTS = t0420-layers.sh t0425-writers.sh t0440-types.sh \
@@ -110,7 +121,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tarflat $(DESTDIR)$(MANDIR)/man1/tarflat.1
 
 clean:
-	rm -rf tarflat *.o .asan .tsan t/trash t/tarlist t/hltest t/shatest t/jsontest t/gztest
+	rm -rf tarflat *.o .asan .tsan t/trash t/tarlist t/hltest t/shatest t/jsontest t/gztest t/pgztest
 
 # The program's files but the command line, for t0800's fuzz builds.
 print-lib:
