@@ -48,6 +48,10 @@
 #define MAX_LAYERS 100000
 #define MAX_LINKS 40            /* symlinks followed in a layout directory */
 #define MAX_DEPTH 64            /* directories below a layout's top, walking */
+/* A list of choices in a message: short enough that the whole message
+ * (what is wrong, the list, what to do) fits the 300 bytes the caller
+ * prints of it. */
+#define LIST_LEN 224
 
 #define MT_OCI_INDEX    "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -893,16 +897,24 @@ list_add(char *buf, size_t len, const char *item)
 	return -1;
 }
 
-/* Appends to ITEM (LEN bytes) " NAME", when NAME is not there already. */
+#define ITEM_TAIL 60            /* room kept for "(sha256:.. PLATFORM)" */
+
+/* Appends to ITEM (LEN bytes) " NAME", when NAME is not there already;
+ * " ..." once when it does not fit with ITEM_TAIL bytes to spare. */
 static void
 item_name(char *item, size_t len, const char *name)
 {
 	size_t n = strlen(item), k = strlen(name);
 
+	if (n >= 3 && strcmp(item + n - 3, "...") == 0)
+		return;
 	for (const char *p = item; (p = strstr(p, name)); p++)
 		if ((p == item || p[-1] == ' ') && (p[k] == ' ' || !p[k]))
 			return;
-	snprintf(item + n, len - n, "%s%.100s", n ? " " : "", name);
+	if (n + 1 + k + ITEM_TAIL < len)
+		snprintf(item + n, len - n, "%s%s", n ? " " : "", name);
+	else if (n + 4 + ITEM_TAIL < len)
+		snprintf(item + n, len - n, "%s...", n ? " " : "");
 }
 
 /*
@@ -916,7 +928,7 @@ static void
 list_images(const struct desc *d, size_t n, const char *tag, char *buf, size_t len)
 {
 	size_t listed[64], nl = 0;
-	char item[400], pname[140];
+	char item[LIST_LEN], pname[140];
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
@@ -934,7 +946,7 @@ list_images(const struct desc *d, size_t n, const char *tag, char *buf, size_t l
 				item_name(item, sizeof(item), desc_name(&d[j]));
 		platform_name(&d[i], pname, sizeof(pname));
 		size_t il = strlen(item);
-		snprintf(item + il, sizeof(item) - il, "%s(%.19s%s%s)", il ? " " : "", d[i].digest,
+		snprintf(item + il, sizeof(item) - il, "%s(%.19s%s%.36s)", il ? " " : "", d[i].digest,
 			 json_get(d[i].v, "platform") ? " " : "",
 			 json_get(d[i].v, "platform") ? pname : "");
 		if (list_add(buf, len, item) < 0 || nl == sizeof(listed) / sizeof(listed[0]))
@@ -1005,7 +1017,7 @@ choose_failed(struct pick *pk, const struct desc *d, size_t n, const char *tag, 
 	      size_t np, size_t with_platform)
 {
 	struct src *s = pk->s;
-	char list[500];
+	char list[LIST_LEN];
 
 	/* an unknown tag lists them all; otherwise the candidates */
 	list_images(d, n, tag && nc ? tag : NULL, list, sizeof(list));
@@ -1314,7 +1326,7 @@ list_index(struct src *s, const struct json_value *manifests, char *buf, size_t 
 static int
 take_digest(struct pick *pk, const struct json_value *manifests)
 {
-	char list[500];
+	char list[LIST_LEN];
 	int r = find_digest(pk, manifests, pk->sel->digest);
 
 	if (r != 0)
@@ -1519,7 +1531,7 @@ docker_open(struct src *s, const struct json_value *root, const struct image_sel
 {
 	const struct json_value *hit = NULL;
 	size_t found = 0;
-	char list[500] = "", item[400];
+	char list[LIST_LEN] = "", item[LIST_LEN];
 	int full = 0;
 
 	img->form = "docker save archive";
@@ -1607,7 +1619,7 @@ dir_take(struct pick *pk, const struct json_value *root, const char *digest)
 	const struct image_sel *sel = pk->sel;
 	const char *mt = dir_media_type(root);
 	int index = mt && is_index_type(mt);
-	char list[500];
+	char list[LIST_LEN];
 
 	if (!mt || (!index && strcmp(mt, MT_OCI_MANIFEST) != 0 && strcmp(mt, MT_DOCKER_V2) != 0))
 		return errf(s, "manifest.json: %s%.100s, which tarflat does not read%s",
