@@ -1306,17 +1306,17 @@ list_index(struct src *s, const struct json_value *manifests, char *buf, size_t 
 {
 	size_t n = json_len(manifests), k = 0;
 	struct desc *d = calloc(n ? n : 1, sizeof(*d));
-	char *saved = s->err;
+	struct src quiet = *s;  /* a descriptor that does not parse is left out */
 	char scratch[8];
 
 	buf[0] = '\0';
 	if (!d)
 		return;
-	s->err = scratch;       /* a descriptor that does not parse is left out */
+	quiet.err = scratch;
+	quiet.errlen = sizeof(scratch);
 	for (size_t i = 0; i < n; i++)
-		if (desc_parse(s, json_at(manifests, i), "", &d[k]) == 0)
+		if (desc_parse(&quiet, json_at(manifests, i), "", &d[k]) == 0)
 			k++;
-	s->err = saved;
 	list_images(d, k, NULL, buf, len);
 	free(d);
 }

@@ -17,7 +17,8 @@
  * symlink file in a directory).
  *
  * The archive forms are read from a memfd (image_open_archive), the
- * directory forms from files written under a temporary directory that also
+ * directory forms from files written under a temporary directory ($TMPDIR,
+ * else /dev/shm, else /tmp) that also
  * holds a file outside the layout, "secret", 987654321 bytes (sparse).
  * Inputs whose length is odd are read with TARFLAT_TEST_NO_OPENAT2 set:
  * the walk for kernels without openat2.
@@ -26,7 +27,8 @@
  * message exactly when it says it failed; an image found has layers that
  * lie inside the archive, each with a digest or a diff_id that is well
  * formed; a directory's layers are open regular files of the size said,
- * inside the layout, never the secret; no message tells the secret's size.
+ * inside the layout, never the secret; no message tells the secret's size
+ * (unless the input holds its digits).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -188,8 +190,12 @@ scratch_init(void)
 
 	if (base[0])
 		return;
+	/* TMPDIR, else /dev/shm: a tmpfs makes and removes the files of an
+	 * input some ten times faster than a disk */
 	const char *t = getenv("TMPDIR");
-	snprintf(base, sizeof(base), "%s/fuzz_image.XXXXXX", t && *t ? t : "/tmp");
+	if (!t || !*t)
+		t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(base, sizeof(base), "%s/fuzz_image.XXXXXX", t);
 	FUZZ_ASSERT(mkdtemp(base), "mkdtemp %s: %s", base, strerror(errno));
 	snprintf(p, sizeof(p), "%s/secret", base);
 	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -254,7 +260,7 @@ under_top(int fd)
 }
 
 static void
-check_dir(struct part *v, size_t n, int dirform, int no_openat2)
+check_dir(struct part *v, size_t n, int dirform, int no_openat2, int says_size)
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	static const char version[] = "Directory Transport Version: 1.1\n";
@@ -291,7 +297,8 @@ check_dir(struct part *v, size_t n, int dirform, int no_openat2)
 		int r = image_open_dir(top, &sel, &img, err, sizeof(err));
 		FUZZ_ASSERT(r == 1 || r == -1, "image_open_dir returned %d", r);
 		FUZZ_ASSERT(r == 1 || err[0], "failed without a message");
-		FUZZ_ASSERT(!strstr(err, SECRET_SAYS), "a message tells the secret's size: %s", err);
+		FUZZ_ASSERT(says_size || !strstr(err, SECRET_SAYS),
+			    "a message tells the secret's size: %s", err);
 		if (r != 1)
 			continue;
 		for (size_t i = 0; i < img.nlayers; i++) {
@@ -323,6 +330,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len[MAX_PARTS], n = 0;
 	struct part v[MAX_PARTS];
 	int no_openat2 = size % 2, dirform = size >= 4 && memcmp(data, "dir:", 4) == 0;
+	/* the fuzzer learns strings from the comparisons: an input that holds
+	 * the secret's size may well see it in a message */
+	int says_size = memmem(data, size, SECRET_SAYS, 9) != NULL;
 
 	if (size > 4 * MAX_PART)
 		return 0;
@@ -350,7 +360,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dirform)
 		check_archive(v, n);
 	if (v[0].p[0] != '[' || dirform)
-		check_dir(v, n, dirform, no_openat2);
+		check_dir(v, n, dirform, no_openat2, says_size);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].p);
 	return 0;
