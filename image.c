@@ -279,14 +279,6 @@ openat2_beneath(int dirfd, const char *rel)
 #endif
 }
 
-/* Closes the directories of the walk above the top, STACK[1..DEPTH]. */
-static void
-walk_close(const int *stack, int depth)
-{
-	while (depth > 0)
-		close(stack[depth--]);
-}
-
 /*
  * The walk for kernels without openat2: one component at a time, each
  * looked at (lstat) and opened with O_NOFOLLOW relative to the directory
@@ -294,22 +286,101 @@ walk_close(const int *stack, int depth)
  * in its place; an absolute one, or a '..' above the top, fails with EXDEV
  * as RESOLVE_BENEATH does; more than MAX_LINKS links with ELOOP.
  */
+struct walk {
+	int dir[MAX_DEPTH + 1]; /* the directories walked: DIR[0] the top */
+	int depth;
+	int links;
+	char *todo;             /* the path still to walk (owned) */
+};
+
+/* Walks the target of symlink NAME (in the current directory) in its
+ * place; REST is what followed NAME. Returns 0 or an errno value. */
+static int
+walk_link(struct walk *w, const char *name, const char *rest)
+{
+	char target[4096];
+	ssize_t n = readlinkat(w->dir[w->depth], name, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return errno;
+	if (++w->links > MAX_LINKS)
+		return ELOOP;
+	if (n > 0 && target[0] == '/')
+		return EXDEV;
+	size_t rl = strlen(rest);
+	char *next = malloc((size_t)n + rl + 2);
+	if (!next)
+		return ENOMEM;
+	memcpy(next, target, (size_t)n);
+	next[n] = '/';
+	memcpy(next + n + 1, rest, rl + 1);
+	free(w->todo);
+	w->todo = next;
+	return 0;
+}
+
+/* Steps into directory NAME of the current one. Returns 0 or an errno. */
+static int
+walk_down(struct walk *w, const char *name)
+{
+	struct stat st;
+
+	if (w->depth == MAX_DEPTH)
+		return ENAMETOOLONG;
+	int d = openat(w->dir[w->depth], name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d < 0)
+		return errno;
+	if (fstat(d, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(d);
+		return ENOTDIR;
+	}
+	w->dir[++w->depth] = d;
+	return 0;
+}
+
+/* One step of the walk at component P (NUL-terminated; REST follows it):
+ * 0 to go on at *NEXT, 1 when *FD is the file, or an errno value. */
+static int
+walk_step(struct walk *w, char *p, char *rest, char **next, int *fd)
+{
+	struct stat st;
+	int err;
+
+	*next = rest;
+	if (strcmp(p, ".") == 0)
+		return 0;
+	if (strcmp(p, "..") == 0) {
+		if (w->depth == 0)
+			return EXDEV;
+		close(w->dir[w->depth--]);
+		return 0;
+	}
+	if (fstatat(w->dir[w->depth], p, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno;
+	if (S_ISLNK(st.st_mode)) {
+		if ((err = walk_link(w, p, rest)) == 0)
+			*next = w->todo;
+		return err;
+	}
+	if (*rest)
+		return walk_down(w, p);
+	*fd = openat(w->dir[w->depth], p, OPEN_FLAGS | O_NOFOLLOW);
+	return *fd < 0 ? errno : 1;
+}
+
 static int
 walk_beneath(int top, const char *rel)
 {
-	int stack[MAX_DEPTH + 1], depth = 0, links = 0, fd = -1, err = 0;
-	char *todo = strdup(rel), *p = todo, target[4096];
-	struct stat st;
+	struct walk w = { .dir = { top }, .todo = strdup(rel) };
+	char *p = w.todo;
+	int fd = -1, r = w.todo ? 0 : ENOMEM;
 
-	if (!todo)
-		return -1;
-	stack[0] = top;
-	for (;;) {
+	while (r == 0) {
 		while (*p == '/')
 			p++;
 		if (!*p) {      /* the path ended on a directory (or "..") */
-			fd = openat(stack[depth], ".", OPEN_FLAGS);
-			err = errno;
+			fd = openat(w.dir[w.depth], ".", OPEN_FLAGS);
+			r = fd < 0 ? errno : 1;
 			break;
 		}
 		char *e = strchr(p, '/'), *rest = e ? e + 1 : p + strlen(p);
@@ -317,62 +388,13 @@ walk_beneath(int top, const char *rel)
 			*e = '\0';
 		while (*rest == '/')
 			rest++;
-		if (strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
-			if (p[1] == '.' && depth == 0) {
-				err = EXDEV;
-				break;
-			}
-			if (p[1] == '.')
-				close(stack[depth--]);
-			p = rest;
-			continue;
-		}
-		if (fstatat(stack[depth], p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			err = errno;
-			break;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			ssize_t n = readlinkat(stack[depth], p, target, sizeof(target) - 1);
-			if (n < 0 || ++links > MAX_LINKS || (n > 0 && target[0] == '/')) {
-				err = n < 0 ? errno : links > MAX_LINKS ? ELOOP : EXDEV;
-				break;
-			}
-			size_t rl = strlen(rest);
-			char *next = malloc((size_t)n + rl + 2);
-			if (!next) {
-				err = ENOMEM;
-				break;
-			}
-			memcpy(next, target, (size_t)n);
-			next[n] = '/';
-			memcpy(next + n + 1, rest, rl + 1);
-			free(todo);
-			p = todo = next;
-			continue;
-		}
-		if (!*rest) {   /* the last component: the file itself */
-			fd = openat(stack[depth], p, OPEN_FLAGS | O_NOFOLLOW);
-			err = errno;
-			break;
-		}
-		if (depth == MAX_DEPTH) {
-			err = ENAMETOOLONG;
-			break;
-		}
-		int d = openat(stack[depth], p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (d < 0 || fstat(d, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			err = d < 0 ? errno : ENOTDIR;
-			if (d >= 0)
-				close(d);
-			break;
-		}
-		stack[++depth] = d;
-		p = rest;
+		r = walk_step(&w, p, rest, &p, &fd);
 	}
-	walk_close(stack, depth);
-	free(todo);
-	errno = err;
-	return fd;
+	while (w.depth > 0)
+		close(w.dir[w.depth--]);
+	free(w.todo);
+	errno = r == 1 ? 0 : r;
+	return r == 1 ? fd : -1;
 }
 
 /* Opens REL (a path of ours, relative) beneath the layout directory DIRFD:

@@ -99,18 +99,18 @@ finish(struct part *v, size_t n, size_t i, const uint8_t *src, size_t len, int d
 
 /* ---- the archive forms ------------------------------------------------- */
 
-static void
-check_archive(struct part *v, size_t n)
+/* The parts as an archive's members M (their bytes in FD): oci-layout,
+ * index.json or manifest.json, blobs/sha256/HEX, a symlink member
+ * layer.tar. Returns the number of members; *SIZE the bytes in FD. */
+static size_t
+write_archive(const struct part *v, size_t n, int fd, struct image_member *m,
+	      char names[][96], uint64_t *size)
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-	int fd = memfd_create("fuzz-image", MFD_CLOEXEC);
-	struct image_member m[MAX_PARTS + 2];
-	char names[MAX_PARTS][96];
 	size_t nm = 0;
 	uint64_t off = 0;
 	int docker = v[0].len > 0 && v[0].p[0] == '[';
 
-	FUZZ_ASSERT(fd >= 0, "memfd_create failed");
 	if (!docker) {
 		m[nm++] = (struct image_member){ "oci-layout", '0', "", off, sizeof(layout) - 1 };
 		FUZZ_ASSERT(write(fd, layout, sizeof(layout) - 1) == (ssize_t)sizeof(layout) - 1,
@@ -119,9 +119,9 @@ check_archive(struct part *v, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0)
-			snprintf(names[i], sizeof(names[i]), "%s", docker ? "manifest.json" : "index.json");
+			snprintf(names[i], 96, "%s", docker ? "manifest.json" : "index.json");
 		else
-			snprintf(names[i], sizeof(names[i]), "blobs/sha256/%s", v[i].digest + 7);
+			snprintf(names[i], 96, "blobs/sha256/%s", v[i].digest + 7);
 		if (v[i].link) {
 			m[nm++] = (struct image_member){ names[i], '2', v[i].p, 0, 0 };
 			continue;
@@ -133,7 +133,20 @@ check_archive(struct part *v, size_t n)
 	}
 	/* a symlink member, as skopeo writes them */
 	m[nm++] = (struct image_member){ "layer.tar", '2', n > 1 ? names[n - 1] : "nowhere", 0, 0 };
+	*size = off;
+	return nm;
+}
 
+static void
+check_archive(const struct part *v, size_t n)
+{
+	int fd = memfd_create("fuzz-image", MFD_CLOEXEC);
+	struct image_member m[MAX_PARTS + 2];
+	char names[MAX_PARTS][96];
+	uint64_t off;
+
+	FUZZ_ASSERT(fd >= 0, "memfd_create failed");
+	size_t nm = write_archive(v, n, fd, m, names, &off);
 	struct image img;
 	struct image_sel sel = { NULL, NULL, "linux/amd64" };
 	char err[600];
@@ -259,8 +272,9 @@ under_top(int fd)
 	return strncmp(path, top, strlen(top)) == 0 && path[strlen(top)] == '/';
 }
 
+/* Writes the parts as a layout at TOP: an OCI layout, or a dir: one. */
 static void
-check_dir(struct part *v, size_t n, int dirform, int no_openat2, int says_size)
+write_layout(const struct part *v, size_t n, int dirform)
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	static const char version[] = "Directory Transport Version: 1.1\n";
@@ -285,11 +299,41 @@ check_dir(struct part *v, size_t n, int dirform, int no_openat2, int says_size)
 			make(rel, v[i].digest + 7, 0, 1);
 		}
 	}
-	if (no_openat2)
-		setenv("TARFLAT_TEST_NO_OPENAT2", "1", 1);
+}
+
+/* The layers of an image read from the layout: open regular files of the
+ * size said, inside the layout, not the secret. */
+static void
+check_dir_layers(const struct image *img)
+{
+	for (size_t i = 0; i < img->nlayers; i++) {
+		const struct image_layer *l = &img->layers[i];
+		struct stat st;
+		FUZZ_ASSERT(l->fd >= 0 && fstat(l->fd, &st) == 0 && S_ISREG(st.st_mode),
+			    "layer %zu: no open regular file", i);
+		FUZZ_ASSERT(st.st_dev != secret.st_dev || st.st_ino != secret.st_ino,
+			    "layer %zu is the secret, outside the layout", i);
+		FUZZ_ASSERT(under_top(l->fd), "layer %zu lies outside the layout", i);
+		FUZZ_ASSERT(l->off == 0 && l->len == (uint64_t)st.st_size,
+			    "layer %zu: %llu bytes said, %llu there", i,
+			    (unsigned long long)l->len, (unsigned long long)st.st_size);
+		struct image_hash h;
+		FUZZ_ASSERT(l->digest && image_hash_init(&h, l->digest) == 0,
+			    "malformed layer digest %s", l->digest ? l->digest : "(none)");
+	}
+	FUZZ_ASSERT(img->chosen, "an image with no manifest chosen");
+}
+
+static void
+check_dir(struct part *v, size_t n, int dirform, int no_openat2, int says_size)
+{
 	struct image img;
 	struct image_sel sel = { NULL, NULL, "linux/amd64" };
 	char err[600];
+
+	write_layout(v, n, dirform);
+	if (no_openat2)
+		setenv("TARFLAT_TEST_NO_OPENAT2", "1", 1);
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1)     /* manifest.json's own, or a blob's */
 			sel.digest = dirform || n == 1 ? v[0].digest : v[1].digest;
@@ -301,22 +345,7 @@ check_dir(struct part *v, size_t n, int dirform, int no_openat2, int says_size)
 			    "a message tells the secret's size: %s", err);
 		if (r != 1)
 			continue;
-		for (size_t i = 0; i < img.nlayers; i++) {
-			const struct image_layer *l = &img.layers[i];
-			struct stat st;
-			FUZZ_ASSERT(l->fd >= 0 && fstat(l->fd, &st) == 0 && S_ISREG(st.st_mode),
-				    "layer %zu: no open regular file", i);
-			FUZZ_ASSERT(st.st_dev != secret.st_dev || st.st_ino != secret.st_ino,
-				    "layer %zu is the secret, outside the layout", i);
-			FUZZ_ASSERT(under_top(l->fd), "layer %zu lies outside the layout", i);
-			FUZZ_ASSERT(l->off == 0 && l->len == (uint64_t)st.st_size,
-				    "layer %zu: %llu bytes said, %llu there", i,
-				    (unsigned long long)l->len, (unsigned long long)st.st_size);
-			struct image_hash h;
-			FUZZ_ASSERT(l->digest && image_hash_init(&h, l->digest) == 0,
-				    "malformed layer digest %s", l->digest ? l->digest : "(none)");
-		}
-		FUZZ_ASSERT(img.chosen, "an image with no manifest chosen");
+		check_dir_layers(&img);
 		image_free(&img);
 	}
 	unsetenv("TARFLAT_TEST_NO_OPENAT2");
