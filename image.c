@@ -1596,9 +1596,12 @@ dir_version(struct src *s)
 		return missing ? 0 : -1;
 	int ok = len >= n && memcmp(p, DIR_VERSION, n) == 0 &&
 		 (len == n || (len == n + 1 && p[n] == '\n'));
+	size_t shown = 0;       /* what it says, up to the first unprintable byte */
+	while (shown < len && shown < 60 && p[shown] >= ' ' && p[shown] < 127)
+		shown++;
 	if (!ok)
-		errf(s, "version: \"%.*s\": not a dir: layout tarflat reads (%s)",
-		     (int)(len > 60 ? 60 : len - (len && p[len - 1] == '\n')), p, DIR_VERSION);
+		errf(s, "version: \"%.*s\": not a dir: layout tarflat reads (%s)", (int)shown, p,
+		     DIR_VERSION);
 	free(p);
 	return ok ? 0 : -1;
 }
@@ -1620,16 +1623,20 @@ dir_media_type(const struct json_value *root)
 	return NULL;
 }
 
-/* The digest (of DIGEST's algorithm, or sha256) of the LEN bytes at P. */
+/* The digest of the LEN bytes at P into OUT, "sha256:HEX", or "sha512:HEX"
+ * when the digest the user gave, WANT, is a sha512 one. */
 static void
-dir_digest(const char *p, size_t len, const char *digest, char out[136])
+dir_digest(const char *p, size_t len, const char *want, char out[136])
 {
+	static const char sha256_any[] =
+		"sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	struct image_hash h;
 
-	if (image_hash_init(&h, digest) < 0)
-		image_hash_init(&h, "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	if (digest_alg(want) != 512)
+		want = sha256_any;      /* names the algorithm only */
+	image_hash_init(&h, want);
 	image_hash_update(&h, p, len);
-	image_hash_check(&h, "", out);
+	image_hash_check(&h, want, out);        /* fills OUT; the match is no matter */
 }
 
 /* The image of a dir: layout whose manifest.json (LEN bytes at P, digest

@@ -93,6 +93,7 @@ ok "dir: (setup) manifest.json's digest is its sha256" \
 	test "sha256:$(sha256sum <d-oci/manifest.json | cut -c1-64)" = "$m"
 ifails "dir: DIR@DIGEST that is not manifest.json's -> exit 1, naming the one it has" \
 	"no manifest with digest.*$(hex12 "$m")" d-oci "d-oci@$(dig d-oci image config)"
+same "dir: DIR@DIGEST, sha512 (manifest.json's sha512)" r123.tar "d-512@$(dig d-512 image manifest)"
 ifails "dir: DIR:TAG -> exit 1 (a dir: layout names no tag)" \
 	"no image tagged v1.*names no tag.*the input has: \(sha256:$(hex12 "$m")" d-oci d-oci:v1
 
@@ -175,6 +176,9 @@ ifails "dir: a Docker schema 1 manifest: refused, saying how to convert it" \
 cp -r d-oci b-ver && printf 'Directory Transport Version: 1.0\n' >b-ver/version
 ifails "dir: version 1.0 (blobs HEX.tar): refused, naming the version" \
 	"^tarflat: b-ver: version: .*1\.0.*1\.1" b-ver b-ver
+cp -r d-oci b-ver2 && printf 'Directory Transport\033[2J Version: 9\n' >b-ver2/version
+ifails "dir: a version file with a terminal escape: shown up to it" \
+	"^tarflat: b-ver2: version: \"Directory Transport\": not a dir: layout" b-ver2 b-ver2
 cp -r d-oci b-array && printf '[{"Config":"x.json","Layers":[]}]' >b-array/manifest.json
 ifails "dir: manifest.json an array (an unpacked docker save): says to archive it" \
 	"manifest\.json: .*docker save.*tar -cf" b-array b-array
