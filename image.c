@@ -12,9 +12,17 @@
  *   { "Config": "HEX.json", "RepoTags": [...], "Layers": ["ID/layer.tar"] };
  *   the layers are uncompressed tars whose digests are the config's
  *   rootfs.diff_ids. skopeo writes a layer twice as a symlink member.
+ * - a dir: layout (containers/image's directory transport, version 1.1):
+ *   manifest.json is the image manifest itself (OCI or Docker schema 2),
+ *   or an image index whose manifests are HEX.manifest.json (skopeo copy
+ *   --all); every other blob is the file HEX; "version" says
+ *   "Directory Transport Version: 1.1". The top manifest.json is named by
+ *   no digest (like index.json): it is checked only against a digest the
+ *   user gives.
  * Every metadata blob read is checked against its digest and size before
  * it is parsed; the layers' sizes are checked here, their digests by the
- * caller.
+ * caller. In a layout directory every file is opened beneath it (openat2
+ * RESOLVE_BENEATH, or a walk of its own on kernels without openat2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#endif
+#endif
 
 #include "image.h"
 #include "json.h"
@@ -32,11 +46,21 @@
 #define MAX_HOPS 8              /* symlink members followed to a blob */
 #define MAX_NEST 8              /* image indexes inside indexes */
 #define MAX_LAYERS 100000
+#define MAX_LINKS 40            /* symlinks followed in a layout directory */
+#define MAX_DEPTH 64            /* directories below a layout's top, walking */
+/* A list of choices in a message: short enough that the whole message
+ * (what is wrong, the list, what to do) fits the 300 bytes the caller
+ * prints of it. */
+#define LIST_LEN 224
 
 #define MT_OCI_INDEX    "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_DOCKER_LIST  "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_V2    "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_V1    "application/vnd.docker.distribution.manifest.v1+json"
+#define MT_DOCKER_V1S   "application/vnd.docker.distribution.manifest.v1+prettyjws"
+
+#define DIR_VERSION "Directory Transport Version: 1.1"
 
 /* Layer media types we can read (the content is sniffed all the same). */
 static const char *const layer_types[] = {
@@ -55,19 +79,24 @@ static const char *const layer_types[] = {
 
 /* Where the blobs are: a layout directory, or the members of an archive. */
 struct src {
-	const char *dir;
-	const char *file;
-	int fd;
+	const char *dir;        /* a layout directory: its path, for names */
+	int dirfd;              /* ... open (O_PATH) */
+	int dirform;            /* 1: a dir: layout, 0: an OCI layout */
+	const char *file;       /* an archive: its name, */
+	int fd;                 /* ... open */
 	const struct image_member *m;
 	size_t n;
+	const struct image_member **sorted;     /* M by name, for member_get */
 	const char *form;
 	char *err;
 	size_t errlen;
 };
 
-/* A blob: LEN bytes at OFF in FILE (owned). */
+/* A blob: LEN bytes at OFF in FILE (owned); FD, owned, the file open when
+ * it is a layout's (-1 in an archive). */
 struct blob {
 	char *file;
+	int fd;
 	uint64_t off, len;
 };
 
@@ -96,6 +125,16 @@ static char *
 xstrdup(const char *p)
 {
 	return p ? strdup(p) : NULL;
+}
+
+static void
+blob_release(struct blob *b)
+{
+	free(b->file);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->file = NULL;
+	b->fd = -1;
 }
 
 /* ---- digests ----------------------------------------------------------- */
@@ -162,14 +201,22 @@ image_hash_check(struct image_hash *h, const char *digest, char got[136])
 	return strcmp(got, digest) == 0;
 }
 
-/* "blobs/ALG/HEX" for a well-formed digest; owned by the caller. */
+/*
+ * The file that holds the blob DIGEST (well formed), relative to the
+ * image's top: blobs/ALG/HEX; in a dir: layout HEX, or HEX.manifest.json
+ * for a MANIFEST (or index) below manifest.json. Owned by the caller.
+ */
 static char *
-blob_path(const char *digest)
+blob_rel(const struct src *s, const char *digest, int manifest)
 {
-	size_t n = strlen(digest) + 8;
+	size_t n = strlen(digest) + 16;
 	char *p = malloc(n);
 
-	if (p)
+	if (!p)
+		return NULL;
+	if (s->dirform)
+		snprintf(p, n, "%s%s", digest + 7, manifest ? ".manifest.json" : "");
+	else
 		snprintf(p, n, "blobs/%.6s/%s", digest, digest + 7);
 	return p;
 }
@@ -192,6 +239,213 @@ digest_of_name(const char *name)
 	else
 		snprintf(buf, sizeof(buf), "sha256:%.*s", (int)(n > 64 ? 65 : n), b);
 	return digest_alg(buf) ? strdup(buf) : NULL;
+}
+
+/* ---- files of a layout directory --------------------------------------- */
+
+/*
+ * Nothing a layout's files are opened through may lead out of the layout:
+ * a blob that is a symlink to /etc/shadow must not be read, nor its size
+ * told in a "wrong size" message. Relative symlinks that stay inside work.
+ *
+ * Test hook: TARFLAT_TEST_NO_OPENAT2 set (non-empty) in the environment
+ * makes beneath_open take the path of kernels without openat2(2) (before
+ * Linux 5.6, or a seccomp filter that refuses it), so that both paths are
+ * tested on one machine (t0456).
+ */
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* openat2(DIRFD, REL) with RESOLVE_BENEATH: glibc 2.36 (Debian 12) has no
+ * wrapper. -1 with errno ENOSYS where the kernel or the headers lack it. */
+static int
+openat2_beneath(int dirfd, const char *rel)
+{
+#if defined(SYS_openat2) && defined(RESOLVE_BENEATH)
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = OPEN_FLAGS;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		/* EAGAIN: a rename raced the lookup of a '..'; look again */
+		if (fd >= 0 || errno != EAGAIN || tries == 8)
+			return (int)fd;
+	}
+#else
+	(void)dirfd, (void)rel;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
+ * The walk for kernels without openat2: one component at a time, each
+ * looked at (lstat) and opened with O_NOFOLLOW relative to the directory
+ * before it, so nothing is followed unseen. A symlink's target is walked
+ * in its place; an absolute one, or a '..' above the top, fails with EXDEV
+ * as RESOLVE_BENEATH does; more than MAX_LINKS links with ELOOP.
+ */
+struct walk {
+	int dir[MAX_DEPTH + 1]; /* the directories walked: DIR[0] the top */
+	int depth;
+	int links;
+	char *todo;             /* the path still to walk (owned) */
+};
+
+/* Walks the target of symlink NAME (in the current directory) in its
+ * place; REST is what followed NAME. Returns 0 or an errno value. */
+static int
+walk_link(struct walk *w, const char *name, const char *rest)
+{
+	char target[4096];
+	ssize_t n = readlinkat(w->dir[w->depth], name, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return errno;
+	if (++w->links > MAX_LINKS)
+		return ELOOP;
+	if (n > 0 && target[0] == '/')
+		return EXDEV;
+	size_t rl = strlen(rest);
+	char *next = malloc((size_t)n + rl + 2);
+	if (!next)
+		return ENOMEM;
+	memcpy(next, target, (size_t)n);
+	next[n] = '/';
+	memcpy(next + n + 1, rest, rl + 1);
+	free(w->todo);
+	w->todo = next;
+	return 0;
+}
+
+/* Steps into directory NAME of the current one. Returns 0 or an errno. */
+static int
+walk_down(struct walk *w, const char *name)
+{
+	struct stat st;
+
+	if (w->depth == MAX_DEPTH)
+		return ENAMETOOLONG;
+	int d = openat(w->dir[w->depth], name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d < 0)
+		return errno;
+	if (fstat(d, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(d);
+		return ENOTDIR;
+	}
+	w->dir[++w->depth] = d;
+	return 0;
+}
+
+/* One step of the walk at component P (NUL-terminated; REST follows it):
+ * 0 to go on at *NEXT, 1 when *FD is the file, or an errno value. */
+static int
+walk_step(struct walk *w, char *p, char *rest, char **next, int *fd)
+{
+	struct stat st;
+	int err;
+
+	*next = rest;
+	if (strcmp(p, ".") == 0)
+		return 0;
+	if (strcmp(p, "..") == 0) {
+		if (w->depth == 0)
+			return EXDEV;
+		close(w->dir[w->depth--]);
+		return 0;
+	}
+	if (fstatat(w->dir[w->depth], p, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno;
+	if (S_ISLNK(st.st_mode)) {
+		if ((err = walk_link(w, p, rest)) == 0)
+			*next = w->todo;
+		return err;
+	}
+	if (*rest)
+		return walk_down(w, p);
+	*fd = openat(w->dir[w->depth], p, OPEN_FLAGS | O_NOFOLLOW);
+	return *fd < 0 ? errno : 1;
+}
+
+static int
+walk_beneath(int top, const char *rel)
+{
+	struct walk w = { .dir = { top }, .todo = strdup(rel) };
+	char *p = w.todo;
+	int fd = -1, r = w.todo ? 0 : ENOMEM;
+
+	while (r == 0) {
+		while (*p == '/')
+			p++;
+		if (!*p) {      /* the path ended on a directory (or "..") */
+			fd = openat(w.dir[w.depth], ".", OPEN_FLAGS);
+			r = fd < 0 ? errno : 1;
+			break;
+		}
+		char *e = strchr(p, '/'), *rest = e ? e + 1 : p + strlen(p);
+		if (e)
+			*e = '\0';
+		while (*rest == '/')
+			rest++;
+		r = walk_step(&w, p, rest, &p, &fd);
+	}
+	while (w.depth > 0)
+		close(w.dir[w.depth--]);
+	free(w.todo);
+	errno = r == 1 ? 0 : r;
+	return r == 1 ? fd : -1;
+}
+
+/* Opens REL (a path of ours, relative) beneath the layout directory DIRFD:
+ * an fd, or -1 with errno (EXDEV: it leads out). */
+static int
+beneath_open(int dirfd, const char *rel)
+{
+	const char *force = getenv("TARFLAT_TEST_NO_OPENAT2");
+
+	if (!force || !*force) {
+		int fd = openat2_beneath(dirfd, rel);
+		/* EPERM: a seccomp filter that does not know openat2 (older
+		 * container runtimes) */
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return fd;
+	}
+	return walk_beneath(dirfd, rel);
+}
+
+/* The layout's file REL, opened: as blob_find. */
+static int
+layout_find(struct src *s, const char *rel, struct blob *b)
+{
+	struct stat st;
+	int fd = beneath_open(s->dirfd, rel);
+
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		if (errno == EXDEV)
+			return errf(s, "%s: a symlink that leads out of the layout directory "
+				    "(refused: every file of an image must be inside it)", rel);
+		if (errno == ELOOP)
+			return errf(s, "%s: a symlink loop, or more than %d symlinks", rel,
+				    MAX_LINKS);
+		return errf(s, "%s: %s", rel, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;       /* a directory, a fifo: no blob */
+	}
+	fcntl(fd, F_SETFL, 0);  /* O_NONBLOCK was for a fifo's open only */
+	size_t n = strlen(s->dir) + strlen(rel) + 2;
+	if (!(b->file = malloc(n))) {
+		close(fd);
+		return errf(s, "out of memory");
+	}
+	snprintf(b->file, n, "%s/%s", s->dir, rel);
+	b->fd = fd;
+	b->len = (uint64_t)st.st_size;
+	return 1;
 }
 
 /* ---- blobs ------------------------------------------------------------- */
@@ -241,41 +495,59 @@ join_link(const char *from, const char *t)
 	return p;
 }
 
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct image_member *x = *(const struct image_member *const *)a;
+	const struct image_member *y = *(const struct image_member *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	/* the first of two members with one name, as a linear search finds it */
+	return c ? c : x < y ? -1 : x > y;
+}
+
+/* Sorts the archive's members by name once, so that a manifest naming
+ * many blobs of an archive of many members is no product of the two. */
+static int
+members_sort(struct src *s)
+{
+	if (!(s->sorted = malloc((s->n ? s->n : 1) * sizeof(*s->sorted))))
+		return errf(s, "out of memory");
+	for (size_t i = 0; i < s->n; i++)
+		s->sorted[i] = &s->m[i];
+	qsort(s->sorted, s->n, sizeof(*s->sorted), member_cmp);
+	return 0;
+}
+
 static const struct image_member *
 member_get(const struct src *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->m[i].name, name) == 0)
-			return &s->m[i];
-	return NULL;
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {       /* the first member whose name is >= NAME */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(s->sorted[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && strcmp(s->sorted[lo]->name, name) == 0 ? s->sorted[lo] : NULL;
 }
 
 /*
- * blob_find: the blob at REL (a path relative to the image's top). In an
- * archive a symlink or hardlink member leads to another member. Returns 1
- * with *B filled, 0 when there is no such regular file, -1 on error.
+ * blob_find: the blob at REL (a path relative to the image's top). In a
+ * layout directory it is opened (beneath the directory); in an archive a
+ * symlink or hardlink member leads to another member. Returns 1 with *B
+ * filled (blob_release frees it), 0 when there is no such regular file,
+ * -1 on error.
  */
 static int
 blob_find(struct src *s, const char *rel, struct blob *b)
 {
 	memset(b, 0, sizeof(*b));
-	if (s->dir) {
-		size_t n = strlen(s->dir) + strlen(rel) + 2;
-		struct stat st;
-		if (!(b->file = malloc(n)))
-			return errf(s, "out of memory");
-		snprintf(b->file, n, "%s/%s", s->dir, rel);
-		if (stat(b->file, &st) < 0 || !S_ISREG(st.st_mode)) {
-			int missing = errno == ENOENT || errno == ENOTDIR || !S_ISREG(st.st_mode);
-			if (!missing)
-				errf(s, "%s: %s", rel, strerror(errno));
-			free(b->file);
-			b->file = NULL;
-			return missing ? 0 : -1;
-		}
-		b->len = (uint64_t)st.st_size;
-		return 1;
-	}
+	b->fd = -1;
+	if (s->dir)
+		return layout_find(s, rel, b);
 	char *name = strdup(strip_dot(rel));
 	const struct image_member *m = NULL;
 	for (int hops = 0; name && hops <= MAX_HOPS; hops++) {
@@ -307,13 +579,13 @@ blob_read(struct src *s, const struct blob *b, const char *what, size_t *len)
 		     (unsigned long long)b->len, JSON_MAX_INPUT);
 		return NULL;
 	}
-	int fd = s->dir ? open(b->file, O_RDONLY | O_CLOEXEC) : s->fd;
+	int fd = s->dir ? b->fd : s->fd;
 	char *p = malloc(b->len ? (size_t)b->len : 1);
 	size_t done = 0;
 
-	if (fd < 0 || !p) {
-		errf(s, "%s: %s", what, fd < 0 ? strerror(errno) : "out of memory");
-		goto fail;
+	if (!p) {
+		errf(s, "%s: out of memory", what);
+		return NULL;
 	}
 	while (done < b->len) {
 		ssize_t r = pread(fd, p + done, (size_t)b->len - done, (off_t)(b->off + done));
@@ -321,19 +593,13 @@ blob_read(struct src *s, const struct blob *b, const char *what, size_t *len)
 			continue;
 		if (r <= 0) {
 			errf(s, "%s: %s", what, r < 0 ? strerror(errno) : "shorter than its size");
-			goto fail;
+			free(p);
+			return NULL;
 		}
 		done += (size_t)r;
 	}
-	if (s->dir)
-		close(fd);
 	*len = done;
 	return p;
-fail:
-	if (s->dir && fd >= 0)
-		close(fd);
-	free(p);
-	return NULL;
 }
 
 /* Parses the LEN bytes at P as JSON; WHAT names them in a message. */
@@ -348,13 +614,12 @@ parse(struct src *s, const char *p, size_t len, const char *what)
 	return doc;
 }
 
-/* Reads and parses the blob at REL; 0 (and no message) when it is missing,
- * when MISSING_OK. */
-static struct json_doc *
-read_json(struct src *s, const char *rel, int missing_ok, int *missing)
+/* Reads the file REL whole into a new buffer (*LEN bytes): NULL, and a
+ * message unless it is missing and MISSING_OK. */
+static char *
+read_file(struct src *s, const char *rel, int missing_ok, int *missing, size_t *len)
 {
 	struct blob b;
-	size_t len;
 	int r = blob_find(s, rel, &b);
 
 	*missing = r == 0;
@@ -363,8 +628,19 @@ read_json(struct src *s, const char *rel, int missing_ok, int *missing)
 			errf(s, "%s is missing", rel);
 		return NULL;
 	}
-	char *p = blob_read(s, &b, rel, &len);
-	free(b.file);
+	char *p = blob_read(s, &b, rel, len);
+	blob_release(&b);
+	return p;
+}
+
+/* Reads and parses the blob at REL; 0 (and no message) when it is missing,
+ * when MISSING_OK. */
+static struct json_doc *
+read_json(struct src *s, const char *rel, int missing_ok, int *missing)
+{
+	size_t len;
+	char *p = read_file(s, rel, missing_ok, missing, &len);
+
 	if (!p)
 		return NULL;
 	struct json_doc *doc = parse(s, p, len, rel);
@@ -398,22 +674,23 @@ desc_parse(struct src *s, const struct json_value *v, const char *where, struct 
 }
 
 /*
- * The blob a descriptor names, its size checked. Returns 1, or 0 when it
- * is missing (no message), -1 on error.
+ * The blob a descriptor names (a MANIFEST or index, or not), its size
+ * checked. Returns 1, or 0 when it is missing (no message), -1 on error.
  */
 static int
-desc_blob(struct src *s, const struct desc *d, struct blob *b)
+desc_blob(struct src *s, const struct desc *d, int manifest, struct blob *b)
 {
-	char *rel = blob_path(d->digest);
+	char *rel = blob_rel(s, d->digest, manifest);
 
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
 	if (!rel)
 		return errf(s, "out of memory");
 	int r = blob_find(s, rel, b);
 	if (r > 0 && b->len != d->size) {
 		r = errf(s, "%s: wrong size: %llu bytes, the descriptor says %llu", rel,
 			 (unsigned long long)b->len, (unsigned long long)d->size);
-		free(b->file);
-		b->file = NULL;
+		blob_release(b);
 	}
 	free(rel);
 	return r;
@@ -434,14 +711,15 @@ check_digest(struct src *s, const char *p, size_t len, const char *digest, const
 	return 0;
 }
 
-/* Reads, checks and parses the metadata blob D names (WHAT: "manifest"). */
+/* Reads, checks and parses the metadata blob D names (WHAT: "manifest",
+ * "index" or "config"). */
 static struct json_doc *
 desc_json(struct src *s, const struct desc *d, const char *what)
 {
 	struct blob b;
 	size_t len;
 	char label[200];
-	int r = desc_blob(s, d, &b);
+	int r = desc_blob(s, d, strcmp(what, "config") != 0, &b);
 
 	snprintf(label, sizeof(label), "%s %s", what, d->digest);
 	if (r == 0)
@@ -449,7 +727,7 @@ desc_json(struct src *s, const struct desc *d, const char *what)
 	if (r <= 0)
 		return NULL;
 	char *p = blob_read(s, &b, label, &len);
-	free(b.file);
+	blob_release(&b);
 	if (!p)
 		return NULL;
 	struct json_doc *doc = NULL;
@@ -559,46 +837,144 @@ is_index_type(const char *mt)
 	return strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0;
 }
 
-/* A tag as docker and nerdctl write it, without the default registry. */
+/* A name as docker and podman write it, without the default registry and
+ * namespace: docker.io/library/, docker.io/, localhost/ (podman's, for an
+ * image built or tagged with no registry). */
 static const char *
 short_name(const char *name)
 {
-	if (strncmp(name, "docker.io/library/", 18) == 0)
-		return name + 18;
-	if (strncmp(name, "docker.io/", 10) == 0)
-		return name + 10;
+	static const char *const prefixes[] = { "docker.io/library/", "docker.io/",
+						"localhost/" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+			return name + strlen(prefixes[i]);
 	return name;
 }
 
+/* Does NAME carry a tag or digest (a ':' or '@' after its last '/')? */
+static int
+has_tag(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+
+	slash = slash ? slash : name;
+	return strchr(slash, ':') || strchr(slash, '@');
+}
+
+/*
+ * Does the name an image was saved under, HAVE (a RepoTags entry, an OCI
+ * ref.name, containerd's image name), answer to WANT, what the user asked
+ * for? The same string; the same without docker.io/library/, docker.io/
+ * or localhost/; or WANT without a tag and HAVE the same name :latest,
+ * as docker reads "app".
+ */
+static int
+name_match(const char *have, const char *want)
+{
+	const char *h = short_name(have), *w = short_name(want);
+	size_t n = strlen(w);
+
+	if (strcmp(have, want) == 0 || strcmp(h, w) == 0)
+		return 1;
+	return !has_tag(w) && strncmp(h, w, n) == 0 && strcmp(h + n, ":latest") == 0;
+}
+
 /* Does descriptor D carry the tag REF (OCI ref.name, or containerd's full
- * image name, with or without docker.io/library/)? */
+ * image name)? */
 static int
 ref_match(const struct desc *d, const char *ref)
 {
 	const char *r = annotation(d, "org.opencontainers.image.ref.name");
 	const char *c = annotation(d, "io.containerd.image.name");
-	const char *sr = short_name(ref);
-	size_t n = strlen(sr);
 
-	if (r && strcmp(r, ref) == 0)
-		return 1;
-	if (!c)
-		return 0;
-	if (strcmp(c, ref) == 0 || strcmp(short_name(c), sr) == 0)
-		return 1;
-	/* "app" is app:latest, as docker reads it */
-	return !strchr(sr, ':') && !strchr(sr, '@') && strncmp(short_name(c), sr, n) == 0 &&
-	       strcmp(short_name(c) + n, ":latest") == 0;
+	return (r && name_match(r, ref)) || (c && name_match(c, ref));
 }
 
-/* Appends ", NAME" to the list in BUF (at most LEN bytes). */
-static void
-list_add(char *buf, size_t len, const char *name)
+/* The name descriptor D gives its image, for a list: containerd's (short),
+ * else the OCI ref.name; NULL when it has none. */
+static const char *
+desc_name(const struct desc *d)
+{
+	const char *c = annotation(d, "io.containerd.image.name");
+
+	return c ? short_name(c) : annotation(d, "org.opencontainers.image.ref.name");
+}
+
+/* Appends ", ITEM" to the list in BUF (LEN bytes); when it does not fit,
+ * ", ..." once, and returns -1 (the list is full). */
+static int
+list_add(char *buf, size_t len, const char *item)
 {
 	size_t n = strlen(buf);
 
-	if (n + 3 < len)
-		snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
+	if (n >= 3 && strcmp(buf + n - 3, "...") == 0)
+		return -1;
+	if (n + strlen(item) + 2 + 6 < len) {
+		snprintf(buf + n, len - n, "%s%s", n ? ", " : "", item);
+		return 0;
+	}
+	if (n + 6 < len)
+		snprintf(buf + n, len - n, "%s...", n ? ", " : "");
+	return -1;
+}
+
+#define ITEM_TAIL 60            /* room kept for "(sha256:.. PLATFORM)" */
+
+/* Appends to ITEM (LEN bytes) " NAME", when NAME is not there already;
+ * " ..." once when it does not fit with ITEM_TAIL bytes to spare. */
+static void
+item_name(char *item, size_t len, const char *name)
+{
+	size_t n = strlen(item), k = strlen(name);
+
+	if (n >= 3 && strcmp(item + n - 3, "...") == 0)
+		return;
+	for (const char *p = item; (p = strstr(p, name)); p++)
+		if ((p == item || p[-1] == ' ') && (p[k] == ' ' || !p[k]))
+			return;
+	if (n + 1 + k + ITEM_TAIL < len)
+		snprintf(item + n, len - n, "%s%s", n ? " " : "", name);
+	else if (n + 4 + ITEM_TAIL < len)
+		snprintf(item + n, len - n, "%s...", n ? " " : "");
+}
+
+/*
+ * The images descriptors D[0..N) name, for a message, into BUF (LEN
+ * bytes): one item per digest, in order, with every name its descriptors
+ * give it, its digest's first 12 digits and its platform when they say:
+ * "foo:1.0 foo:latest (sha256:0123456789ab linux/amd64)". With TAG, only
+ * the descriptors carrying it. Attestation manifests are left out.
+ */
+static void
+list_images(const struct desc *d, size_t n, const char *tag, char *buf, size_t len)
+{
+	size_t listed[64], nl = 0;
+	char item[LIST_LEN], pname[140];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (is_attestation(&d[i]) || (tag && !ref_match(&d[i], tag)))
+			continue;
+		size_t k = 0;
+		while (k < nl && strcmp(d[listed[k]].digest, d[i].digest) != 0)
+			k++;
+		if (k < nl)
+			continue;       /* listed under its first descriptor */
+		item[0] = '\0';
+		for (size_t j = i; j < n; j++)
+			if (!is_attestation(&d[j]) && (!tag || ref_match(&d[j], tag)) &&
+			    strcmp(d[j].digest, d[i].digest) == 0 && desc_name(&d[j]))
+				item_name(item, sizeof(item), desc_name(&d[j]));
+		platform_name(&d[i], pname, sizeof(pname));
+		size_t il = strlen(item);
+		snprintf(item + il, sizeof(item) - il, "%s(%.19s%s%.36s)", il ? " " : "", d[i].digest,
+			 json_get(d[i].v, "platform") ? " " : "",
+			 json_get(d[i].v, "platform") ? pname : "");
+		if (list_add(buf, len, item) < 0 || nl == sizeof(listed) / sizeof(listed[0]))
+			break;
+		listed[nl++] = i;
+	}
 }
 
 struct pick {
@@ -611,18 +987,76 @@ struct pick {
 
 static int take_manifest(struct pick *pk, const struct desc *d);
 
-/* "TAG (sha256:0123456789ab)" or the platform of candidate D, for a list
- * of choices. */
-static void
-candidate_name(const struct desc *d, char *buf, size_t len)
-{
-	const char *tag = annotation(d, "org.opencontainers.image.ref.name");
-	char pname[140];
+struct by_digest {
+	const char *digest;
+	size_t i;
+};
 
-	platform_name(d, pname, sizeof(pname));
-	snprintf(buf, len, "%.60s%s(%.19s%s%s)", tag ? tag : "", tag ? " " : "", d->digest,
-		 json_get(d->v, "platform") ? " " : "",
-		 json_get(d->v, "platform") ? pname : "");
+static int
+by_digest_cmp(const void *a, const void *b)
+{
+	const struct by_digest *x = a, *y = b;
+	int c = strcmp(x->digest, y->digest);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Marks the candidates among D[0..N): KEEP[I] is 1 for the first
+ * descriptor of each digest that is no attestation manifest and carries
+ * TAG (when given), 0 for the others. Sorted, not compared in pairs: an
+ * index may list a hundred thousand. Returns the number of candidates, or
+ * -1 out of memory.
+ */
+static long
+mark_candidates(const struct desc *d, size_t n, const char *tag, unsigned char *keep)
+{
+	struct by_digest *v = malloc((n ? n : 1) * sizeof(*v));
+	size_t nv = 0;
+	long nc = 0;
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		keep[i] = 0;
+		if (!is_attestation(&d[i]) && (!tag || ref_match(&d[i], tag)))
+			v[nv++] = (struct by_digest){ d[i].digest, i };
+	}
+	qsort(v, nv, sizeof(*v), by_digest_cmp);
+	for (size_t k = 0; k < nv; k++)
+		if (k == 0 || strcmp(v[k].digest, v[k - 1].digest) != 0) {
+			keep[v[k].i] = 1;
+			nc++;
+		}
+	free(v);
+	return nc;
+}
+
+/* Why no image of the index D[0..N) was chosen (NC candidates, NP for
+ * the platform, WITH_PLATFORM of them naming one): -1, a message. */
+static int
+choose_failed(struct pick *pk, const struct desc *d, size_t n, const char *tag, size_t nc,
+	      size_t np, size_t with_platform)
+{
+	struct src *s = pk->s;
+	char list[LIST_LEN];
+
+	/* an unknown tag lists them all; otherwise the candidates */
+	list_images(d, n, tag && nc ? tag : NULL, list, sizeof(list));
+	if (tag && nc == 0)
+		return errf(s, "no image tagged %s; the input has: %s", tag,
+			    list[0] ? list : "none");
+	if (nc == 0)
+		return errf(s, "the index lists no image");
+	if (np == 0 && with_platform)
+		return errf(s, "no image for platform %s; the input has: %s (choose one with "
+			    "--platform)", pk->platform, list);
+	if (np > 1)
+		return errf(s, "%zu images for platform %s; the input has: %s (choose one with "
+			    "INPUT@DIGEST)", np, pk->platform, list);
+	return errf(s, "%zu images%s%s; the input has: %s (choose one with %s)", nc,
+		    tag ? " tagged " : "", tag ? tag : "", list,
+		    tag ? "INPUT@DIGEST" : "INPUT:TAG or INPUT@DIGEST");
 }
 
 /*
@@ -638,61 +1072,46 @@ choose(struct pick *pk, const struct json_value *manifests, int top)
 {
 	struct src *s = pk->s;
 	const char *tag = top ? pk->sel->ref : NULL;
-	size_t n = json_len(manifests), nc = 0, np = 0, with_platform = 0;
-	struct desc d, hit = { 0 }, *c;
-	char names[400] = "", cands[600] = "", one[240];
-	int r;
+	size_t n = json_len(manifests), np = 0, with_platform = 0;
+	struct desc *d = calloc(n ? n : 1, sizeof(*d)), hit = { 0 };
+	unsigned char *keep = malloc(n ? n : 1);
+	long nc;
+	int r = -1;
 
-	if (json_type(manifests) != JSON_ARRAY)
-		return errf(s, "index: manifests is not an array");
-	if (!(c = calloc(n ? n : 1, sizeof(*c))))
-		return errf(s, "out of memory");
+	if (json_type(manifests) != JSON_ARRAY) {
+		r = errf(s, "index: manifests is not an array");
+		goto out;
+	}
+	if (!d || !keep) {
+		r = errf(s, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (desc_parse(s, json_at(manifests, i), "index: manifests", &d[i]) < 0)
+			goto out;
+	if ((nc = mark_candidates(d, n, tag, keep)) < 0) {
+		r = errf(s, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (desc_parse(s, json_at(manifests, i), "index: manifests", &d) < 0) {
-			free(c);
-			return -1;
+		if (!keep[i])
+			continue;
+		if (!json_get(d[i].v, "platform")) {
+			if (nc == 1)
+				hit = d[i], np = 1;
+			continue;
 		}
-		const char *name = annotation(&d, "org.opencontainers.image.ref.name");
-		if (is_attestation(&d))
-			continue;
-		list_add(names, sizeof(names), name ? name : d.digest);
-		if (tag && !ref_match(&d, tag))
-			continue;
-		size_t k = 0;
-		while (k < nc && strcmp(c[k].digest, d.digest) != 0)
-			k++;
-		if (k == nc)
-			c[nc++] = d;
-	}
-	for (size_t i = 0; i < nc; i++) {
-		candidate_name(&c[i], one, sizeof(one));
-		list_add(cands, sizeof(cands), one);
-		if (!json_get(c[i].v, "platform"))
-			continue;
 		with_platform++;
-		if (platform_match(&c[i], pk->platform) && np++ == 0)
-			hit = c[i];
+		if (platform_match(&d[i], pk->platform) && np++ == 0)
+			hit = d[i];
 	}
-	if (nc == 1 && !with_platform)
-		hit = c[0], np = 1;
-	free(c);
 	if (np == 1)
-		return take_manifest(pk, &hit);
-	if (tag && nc == 0)
-		r = errf(s, "no image tagged %s; the image has: %s", tag,
-			 names[0] ? names : "none");
-	else if (nc == 0)
-		r = errf(s, "the index lists no image");
-	else if (np == 0 && with_platform)
-		r = errf(s, "no image for platform %s; the image has: %s (choose one with "
-			 "--platform)", pk->platform, cands);
-	else if (np > 1)
-		r = errf(s, "%zu images for platform %s; the image has: %s (choose one with "
-			 "INPUT@DIGEST)", np, pk->platform, cands);
+		r = take_manifest(pk, &hit);
 	else
-		r = errf(s, "%zu images%s%s; the image has: %s (choose one with %s)", nc,
-			 tag ? " tagged " : "", tag ? tag : "", cands,
-			 tag ? "INPUT@DIGEST" : "INPUT:TAG or INPUT@DIGEST");
+		r = choose_failed(pk, d, n, tag, (size_t)nc, np, with_platform);
+out:
+	free(d);
+	free(keep);
 	return r;
 }
 
@@ -736,6 +1155,7 @@ known_layer_type(const char *mt)
 	return 0;
 }
 
+/* Adds blob B (taken: its file and fd are the layer's now) as a layer. */
 static int
 add_layer(struct src *s, struct image *img, struct blob *b, const char *digest,
 	  const char *diff_id, const char *label)
@@ -749,9 +1169,11 @@ add_layer(struct src *s, struct image *img, struct blob *b, const char *digest,
 	struct image_layer *l = &v[img->nlayers++];
 	memset(l, 0, sizeof(*l));
 	l->file = b->file;
+	l->fd = b->fd;
 	b->file = NULL;
+	b->fd = -1;
 	l->off = b->off;
-	l->len = s->dir ? UINT64_MAX : b->len;
+	l->len = b->len;
 	l->digest = xstrdup(digest);
 	l->diff_id = xstrdup(diff_id);
 	l->label = xstrdup(label);
@@ -760,9 +1182,8 @@ add_layer(struct src *s, struct image *img, struct blob *b, const char *digest,
 	return 0;
 }
 
-/* The layers of image manifest DOC (digest DIGEST). */
 /* An explicit --platform against what the config says the image is for,
- * when no descriptor said it. */
+ * when nothing else (an index's descriptor) said it. */
 static int
 config_platform(struct src *s, const struct json_value *config, const char *want)
 {
@@ -770,57 +1191,90 @@ config_platform(struct src *s, const struct json_value *config, const char *want
 	const char *arch = json_cstr(json_get(config, "architecture"));
 	const char *var = json_cstr(json_get(config, "variant"));
 
-	if (!os || !arch || os_arch_match(os, arch, var, want))
+	if (!want || !os || !arch || os_arch_match(os, arch, var, want))
 		return 0;       /* it says nothing, or the right thing */
 	return errf(s, "the image is for %.40s/%.40s%s%.40s, not --platform %s", os, arch,
 		    var ? "/" : "", var ? var : "", want);
 }
 
-/* The layers of image manifest MAN; PLATFORM is an explicit --platform
- * to check the config against, or NULL. */
+/* The layers of image manifest MAN (WHERE names it in messages:
+ * "manifest", "manifest.json"); PLATFORM is an explicit --platform to
+ * check the config against, or NULL. */
 static int
-oci_layers(struct src *s, const struct json_value *man, struct image *img,
+oci_layers(struct src *s, const struct json_value *man, const char *where, struct image *img,
 	   const char *platform)
 {
 	const struct json_value *layers = json_get(man, "layers");
 	struct desc d;
-	char where[64];
+	char at[80];
 
-	if (desc_parse(s, json_get(man, "config"), "manifest: config", &d) < 0)
+	snprintf(at, sizeof(at), "%s: config", where);
+	if (desc_parse(s, json_get(man, "config"), at, &d) < 0)
 		return -1;
 	struct json_doc *config = desc_json(s, &d, "config");
 	if (!config)
 		return -1;
-	int bad = platform && config_platform(s, json_root(config), platform) < 0;
+	int bad = config_platform(s, json_root(config), platform) < 0;
 	json_free(config);
 	if (bad)
 		return -1;
 	if (json_type(layers) != JSON_ARRAY)
-		return errf(s, "manifest: layers is not an array");
+		return errf(s, "%s: layers is not an array", where);
 	for (size_t i = 0; i < json_len(layers); i++) {
 		struct blob b;
-		snprintf(where, sizeof(where), "manifest: layer %zu", i + 1);
-		if (desc_parse(s, json_at(layers, i), where, &d) < 0)
+		snprintf(at, sizeof(at), "%s: layer %zu", where, i + 1);
+		if (desc_parse(s, json_at(layers, i), at, &d) < 0)
 			return -1;
 		if (!known_layer_type(d.media_type))
-			return errf(s, "%s: %s: unknown media type %.100s", where, d.digest,
+			return errf(s, "%s: %s: unknown media type %.100s", at, d.digest,
 				    d.media_type[0] ? d.media_type : "(none)");
-		int r = desc_blob(s, &d, &b);
+		int r = desc_blob(s, &d, 0, &b);
 		if (r == 0 && json_len(json_get(d.v, "urls")))
 			return errf(s, "%s: %s is a foreign layer, not in the image (only "
-				    "its URLs are): fetch it into the image first", where, d.digest);
+				    "its URLs are): fetch it into the image first", at, d.digest);
 		if (r == 0)
-			return errf(s, "%s: blob %s is missing", where, d.digest);
+			return errf(s, "%s: blob %s is missing", at, d.digest);
 		if (r < 0)
 			return -1;
-		char *label = blob_path(d.digest);
+		char *label = blob_rel(s, d.digest, 0);
 		r = add_layer(s, img, &b, d.digest, NULL, label ? label : d.digest);
 		free(label);
-		free(b.file);
+		blob_release(&b);
 		if (r < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The image the manifest or index ROOT (digest DIGEST) is: its layers, or
+ * one its index names. DESC_MT is the media type its descriptor gives
+ * ("" for none, or no descriptor); INDEX says the descriptor makes it an
+ * index; DESCRIBED, that the descriptor said its platform. WHERE names it.
+ */
+static int
+take_doc(struct pick *pk, const struct json_value *root, const char *digest,
+	 const char *desc_mt, int index, int described, const char *where)
+{
+	struct src *s = pk->s;
+	const char *mt = json_cstr(json_get(root, "mediaType"));
+
+	if (mt && desc_mt[0] && strcmp(mt, desc_mt) != 0)
+		return errf(s, "%s: the blob says it is %.100s, its descriptor %.100s", digest,
+			    mt, desc_mt);
+	if (index || (mt && is_index_type(mt))) {
+		if (pk->depth >= MAX_NEST)
+			return errf(s, "%s: image indexes nested more than %d deep", digest,
+				    MAX_NEST);
+		pk->depth++;
+		int r = choose(pk, json_get(root, "manifests"), 0);
+		pk->depth--;
+		return r;
+	}
+	free(pk->img->chosen);
+	if (!(pk->img->chosen = strdup(digest)))
+		return errf(s, "out of memory");
+	return oci_layers(s, root, where, pk->img, described ? NULL : pk->sel->platform);
 }
 
 /* The image D describes: a manifest, or an index to choose from again. */
@@ -838,22 +1292,8 @@ take_manifest(struct pick *pk, const struct desc *d)
 	struct json_doc *doc = desc_json(s, d, index ? "index" : "manifest");
 	if (!doc)
 		return -1;
-	const struct json_value *root = json_root(doc);
-	const char *mt = json_cstr(json_get(root, "mediaType"));
-	int r;
-	if (mt && strcmp(mt, d->media_type[0] ? d->media_type : mt) != 0)
-		r = errf(s, "%s: the blob says it is %.100s, its descriptor %.100s", d->digest,
-			 mt, d->media_type);
-	else if (index || (mt && is_index_type(mt))) {
-		pk->depth++;
-		r = choose(pk, json_get(root, "manifests"), 0);
-		pk->depth--;
-	} else {
-		free(pk->img->chosen);
-		pk->img->chosen = strdup(d->digest);
-		r = oci_layers(s, root, pk->img, json_get(d->v, "platform") ? NULL
-						 : pk->sel->platform);
-	}
+	int r = take_doc(pk, json_root(doc), d->digest, d->media_type, index,
+			 json_get(d->v, "platform") != NULL, "manifest");
 	json_free(doc);
 	return r;
 }
@@ -871,14 +1311,51 @@ names_a_blob(struct src *s, const struct json_value *manifests)
 	for (size_t i = 0; i < json_len(manifests); i++) {
 		if (desc_parse(s, json_at(manifests, i), "index", &d) < 0)
 			continue;
-		char *rel = blob_path(d.digest);
+		char *rel = blob_rel(s, d.digest, 1);
 		int r = rel ? blob_find(s, rel, &b) : -1;
 		free(rel);
-		free(b.file);
+		if (r > 0)
+			blob_release(&b);
 		if (r > 0)
 			return 1;
 	}
 	return 0;
+}
+
+/* The images of the index array MANIFESTS, for a message (list_images). */
+static void
+list_index(struct src *s, const struct json_value *manifests, char *buf, size_t len)
+{
+	size_t n = json_len(manifests), k = 0;
+	struct desc *d = calloc(n ? n : 1, sizeof(*d));
+	struct src quiet = *s;  /* a descriptor that does not parse is left out */
+	char scratch[8];
+
+	buf[0] = '\0';
+	if (!d)
+		return;
+	quiet.err = scratch;
+	quiet.errlen = sizeof(scratch);
+	for (size_t i = 0; i < n; i++)
+		if (desc_parse(&quiet, json_at(manifests, i), "", &d[k]) == 0)
+			k++;
+	list_images(d, k, NULL, buf, len);
+	free(d);
+}
+
+/* An image by digest in MANIFESTS (an index's) and the indexes below
+ * it: 1, or -1 with a message. */
+static int
+take_digest(struct pick *pk, const struct json_value *manifests)
+{
+	char list[LIST_LEN];
+	int r = find_digest(pk, manifests, pk->sel->digest);
+
+	if (r != 0)
+		return r < 0 ? -1 : 1;
+	list_index(pk->s, manifests, list, sizeof(list));
+	return errf(pk->s, "no manifest with digest %s; the input has: %s", pk->sel->digest,
+		    list[0] ? list : "none");
 }
 
 /* An OCI layout: oci-layout, then index.json. Returns 1, 0 when there is
@@ -911,13 +1388,10 @@ oci_open(struct src *s, const struct image_sel *sel, struct image *img, int not_
 	}
 	struct pick pk = { s, sel, sel->platform ? sel->platform : image_host_platform(), img, 0 };
 	img->form = s->form;
-	if (sel->digest) {
-		r = find_digest(&pk, manifests, sel->digest);
-		if (r == 0)
-			r = errf(s, "no manifest with digest %s", sel->digest);
-	} else {
+	if (sel->digest)
+		r = take_digest(&pk, manifests);
+	else
 		r = choose(&pk, manifests, 1);
-	}
 	r = r < 0 ? -1 : 1;
 out:
 	json_free(index);
@@ -925,21 +1399,15 @@ out:
 	return r;
 }
 
-/* Does docker save entry E have tag REF (with ":latest" implied)? */
+/* Does docker save entry E have tag REF (name_match)? */
 static int
 docker_tag_match(const struct json_value *e, const char *ref)
 {
 	const struct json_value *tags = json_get(e, "RepoTags");
-	size_t rl = strlen(ref);
 
 	for (size_t i = 0; i < json_len(tags); i++) {
 		const char *t = json_cstr(json_at(tags, i));
-		if (!t)
-			continue;
-		if (strcmp(t, ref) == 0 || strcmp(short_name(t), short_name(ref)) == 0)
-			return 1;
-		if (!strchr(short_name(ref), ':') && strncmp(t, ref, rl) == 0 &&
-		    strcmp(t + rl, ":latest") == 0)
+		if (t && name_match(t, ref))
 			return 1;
 	}
 	return 0;
@@ -959,29 +1427,25 @@ docker_shaped(struct src *s, const struct json_value *root)
 		if (!config || json_type(json_get(e, "Layers")) != JSON_ARRAY)
 			return 0;
 		int r = blob_find(s, config, &b);
-		free(b.file);
+		if (r > 0)
+			blob_release(&b);
 		if (r <= 0)
 			return 0;
 	}
 	return 1;
 }
 
-static int
-docker_image(struct src *s, const struct json_value *e, struct image *img)
+/* The config digest of docker save's config file P (LEN bytes, named
+ * CONFIG): the one its name gives, checked, or its hash. NULL: a message. */
+static char *
+docker_config_digest(struct src *s, const char *config, const char *p, size_t len)
 {
-	const char *config = json_cstr(json_get(e, "Config"));
-	const struct json_value *layers = json_get(e, "Layers");
-	struct blob b;
-	size_t len;
-	int r;
-
-	if ((r = blob_find(s, config, &b)) <= 0)
-		return r < 0 ? -1 : errf(s, "%s is missing", config);
-	char *p = blob_read(s, &b, config, &len);
-	free(b.file);
-	if (!p)
-		return -1;
 	char *digest = digest_of_name(config);
+
+	if (digest && check_digest(s, p, len, digest, config) < 0) {
+		free(digest);
+		return NULL;
+	}
 	if (!digest) {
 		/* the image id is the config's digest: name it so anyway */
 		struct sha256 h;
@@ -992,33 +1456,35 @@ docker_image(struct src *s, const struct json_value *e, struct image *img)
 		sha256_final(&h, d);
 		if ((digest = malloc(7 + sizeof(hex))))
 			snprintf(digest, 7 + sizeof(hex), "sha256:%s", sha2_hex(hex, d, sizeof(d)));
-	} else if (check_digest(s, p, len, digest, config) < 0) {
-		free(p);
-		free(digest);
-		return -1;
+		else
+			errf(s, "out of memory");
 	}
-	free(img->chosen);
-	img->chosen = digest;
-	struct json_doc *doc = parse(s, p, len, config);
-	free(p);
-	if (!doc)
-		return -1;
-	const struct json_value *diff_ids = json_get(json_get(json_root(doc), "rootfs"), "diff_ids");
-	r = 0;
+	return digest;
+}
+
+/* The layers of docker save entry E, against the config's diff_ids. */
+static int
+docker_layers(struct src *s, const struct json_value *e, const struct json_value *diff_ids,
+	      const char *config, struct image *img)
+{
+	const struct json_value *layers = json_get(e, "Layers");
+	struct blob b;
+	int r = 0;
+
 	if (json_type(layers) != JSON_ARRAY || json_len(diff_ids) != json_len(layers))
-		r = errf(s, "%s: the config has %zu diff_ids for %zu layers", config,
-			 json_len(diff_ids), json_len(layers));
+		return errf(s, "%s: the config has %zu diff_ids for %zu layers", config,
+			    json_len(diff_ids), json_len(layers));
 	for (size_t i = 0; r == 0 && i < json_len(layers); i++) {
 		const char *path = json_cstr(json_at(layers, i));
 		const char *diff_id = json_cstr(json_at(diff_ids, i));
 		if (!path)
-			r = errf(s, "manifest.json: layer %zu is not a string", i + 1);
-		else if (!digest_alg(diff_id))
-			r = errf(s, "%s: diff_id %zu is not a digest", config, i + 1);
-		else if ((r = blob_find(s, path, &b)) == 0)
+			return errf(s, "manifest.json: layer %zu is not a string", i + 1);
+		if (!digest_alg(diff_id))
+			return errf(s, "%s: diff_id %zu is not a digest", config, i + 1);
+		if ((r = blob_find(s, path, &b)) == 0)
 			r = errf(s, "manifest.json: layer %zu: %s is missing", i + 1, path);
 		if (r < 0)
-			break;
+			return -1;
 		char *ld = digest_of_name(path);
 		if (ld && strncmp(path, "blobs/", 6) != 0) {
 			free(ld);       /* ID/layer.tar: the id is no digest of it */
@@ -1026,10 +1492,59 @@ docker_image(struct src *s, const struct json_value *e, struct image *img)
 		}
 		r = add_layer(s, img, &b, ld, diff_id, path);
 		free(ld);
-		free(b.file);
+		blob_release(&b);
 	}
+	return r;
+}
+
+/* The image of docker save entry E; PLATFORM, an explicit --platform for
+ * the config to match, or NULL. */
+static int
+docker_image(struct src *s, const struct json_value *e, const char *platform,
+	     struct image *img)
+{
+	const char *config = json_cstr(json_get(e, "Config"));
+	struct blob b;
+	size_t len;
+	int r;
+
+	if ((r = blob_find(s, config, &b)) <= 0)
+		return r < 0 ? -1 : errf(s, "%s is missing", config);
+	char *p = blob_read(s, &b, config, &len);
+	blob_release(&b);
+	if (!p)
+		return -1;
+	char *digest = docker_config_digest(s, config, p, len);
+	struct json_doc *doc = digest ? parse(s, p, len, config) : NULL;
+	free(p);
+	free(img->chosen);
+	img->chosen = digest;
+	if (!doc)
+		return -1;
+	const struct json_value *root = json_root(doc);
+	r = config_platform(s, root, platform);
+	if (r == 0)
+		r = docker_layers(s, e, json_get(json_get(root, "rootfs"), "diff_ids"), config, img);
 	json_free(doc);
 	return r;
+}
+
+/* Docker save entry E for a list: "foo:1.0 bar:2 (sha256:0123456789ab)". */
+static void
+docker_item(const struct json_value *e, char *item, size_t len)
+{
+	const struct json_value *tags = json_get(e, "RepoTags");
+	const char *config = json_cstr(json_get(e, "Config"));
+	char *cd = config ? digest_of_name(config) : NULL;
+
+	item[0] = '\0';
+	for (size_t i = 0; i < json_len(tags); i++)
+		if (json_cstr(json_at(tags, i)))
+			item_name(item, len, json_cstr(json_at(tags, i)));
+	size_t n = strlen(item);
+	snprintf(item + n, len - n, "%s(%.19s)", n ? " " : "",
+		 cd ? cd : config ? config : "no config");
+	free(cd);
 }
 
 static int
@@ -1038,12 +1553,12 @@ docker_open(struct src *s, const struct json_value *root, const struct image_sel
 {
 	const struct json_value *hit = NULL;
 	size_t found = 0;
-	char names[400] = "";
+	char list[LIST_LEN] = "", item[LIST_LEN];
+	int full = 0;
 
 	img->form = "docker save archive";
 	for (size_t i = 0; i < json_len(root); i++) {
 		const struct json_value *e = json_at(root, i);
-		const struct json_value *tags = json_get(e, "RepoTags");
 		const char *config = json_cstr(json_get(e, "Config"));
 		char *cd = digest_of_name(config);
 		int match = 1;
@@ -1051,18 +1566,145 @@ docker_open(struct src *s, const struct json_value *root, const struct image_sel
 			match = docker_tag_match(e, sel->ref);
 		else if (sel->digest)
 			match = cd && strcmp(cd, sel->digest) == 0;
-		list_add(names, sizeof(names), json_len(tags) ? json_cstr(json_at(tags, 0)) : config);
 		free(cd);
+		docker_item(e, item, sizeof(item));
+		if (!full)
+			full = list_add(list, sizeof(list), item) < 0;
 		if (match && found++ == 0)
 			hit = e;
 	}
 	if (found == 1)
-		return docker_image(s, hit, img) < 0 ? -1 : 1;
+		return docker_image(s, hit, sel->platform, img) < 0 ? -1 : 1;
 	if (found == 0)
-		return errf(s, "no image %s %s; the archive has: %s",
+		return errf(s, "no image %s %s; the input has: %s",
 			    sel->ref ? "tagged" : "with config digest",
-			    sel->ref ? sel->ref : sel->digest, names);
-	return errf(s, "%zu images in the archive: %s (choose one with INPUT:TAG)", found, names);
+			    sel->ref ? sel->ref : sel->digest, list);
+	return errf(s, "%zu images; the input has: %s (choose one with INPUT:TAG or "
+		    "INPUT@DIGEST)", found, list);
+}
+
+/* A dir: layout's version file, when it is there, must be the one whose
+ * blobs are named HEX (1.0 named them HEX.tar). */
+static int
+dir_version(struct src *s)
+{
+	int missing;
+	size_t len, n = strlen(DIR_VERSION);
+	char *p = read_file(s, "version", 1, &missing, &len);
+
+	if (!p)
+		return missing ? 0 : -1;
+	int ok = len >= n && memcmp(p, DIR_VERSION, n) == 0 &&
+		 (len == n || (len == n + 1 && p[n] == '\n'));
+	size_t shown = 0;       /* what it says, up to the first unprintable byte */
+	while (shown < len && shown < 60 && p[shown] >= ' ' && p[shown] < 127)
+		shown++;
+	if (!ok)
+		errf(s, "version: \"%.*s\": not a dir: layout tarflat reads (%s)", (int)shown, p,
+		     DIR_VERSION);
+	free(p);
+	return ok ? 0 : -1;
+}
+
+/* What manifest.json is, when it does not say (containers/image guesses so
+ * too): an index when it has manifests, an image manifest when it has
+ * layers; NULL for Docker schema 1, which has neither. */
+static const char *
+dir_media_type(const struct json_value *root)
+{
+	const char *mt = json_cstr(json_get(root, "mediaType"));
+
+	if (mt)
+		return mt;
+	if (json_get(root, "manifests"))
+		return MT_OCI_INDEX;
+	if (json_get(root, "layers") || json_get(root, "config"))
+		return MT_OCI_MANIFEST;
+	return NULL;
+}
+
+/* The digest of the LEN bytes at P into OUT, "sha256:HEX", or "sha512:HEX"
+ * when the digest the user gave, WANT, is a sha512 one. */
+static void
+dir_digest(const char *p, size_t len, const char *want, char out[136])
+{
+	static const char sha256_any[] =
+		"sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	struct image_hash h;
+
+	if (digest_alg(want) != 512)
+		want = sha256_any;      /* names the algorithm only */
+	image_hash_init(&h, want);
+	image_hash_update(&h, p, len);
+	image_hash_check(&h, want, out);        /* fills OUT; the match is no matter */
+}
+
+/* The image of a dir: layout whose manifest.json (LEN bytes at P, digest
+ * DIGEST) parsed to ROOT. */
+static int
+dir_take(struct pick *pk, const struct json_value *root, const char *digest)
+{
+	struct src *s = pk->s;
+	const struct image_sel *sel = pk->sel;
+	const char *mt = dir_media_type(root);
+	int index = mt && is_index_type(mt);
+	char list[LIST_LEN];
+
+	if (!mt || (!index && strcmp(mt, MT_OCI_MANIFEST) != 0 && strcmp(mt, MT_DOCKER_V2) != 0))
+		return errf(s, "manifest.json: %s%.100s, which tarflat does not read%s",
+			    mt ? "media type " : "no media type, no layers, no manifests",
+			    mt ? mt : "", !mt || strcmp(mt, MT_DOCKER_V1) == 0 ||
+			    strcmp(mt, MT_DOCKER_V1S) == 0 ? " (Docker schema 1? convert it: "
+			    "skopeo copy --format v2s2 dir:DIR dir:NEW)" : "");
+	if (index)
+		list_index(s, json_get(root, "manifests"), list, sizeof(list));
+	else
+		snprintf(list, sizeof(list), "(%.19s)", digest);
+	if (sel->ref)
+		return errf(s, "no image tagged %s: a dir: layout holds one image and names no "
+			    "tag; the input has: %s", sel->ref, list[0] ? list : "none");
+	if (sel->digest && strcmp(sel->digest, digest) != 0) {
+		if (index)
+			return take_digest(pk, json_get(root, "manifests"));
+		return errf(s, "no manifest with digest %s; the input has: %s", sel->digest,
+			    list);
+	}
+	return take_doc(pk, root, digest, "", index, 0, "manifest.json");
+}
+
+/* A dir: layout: version, manifest.json, blobs HEX. */
+static int
+dir_open(struct src *s, const struct image_sel *sel, struct image *img)
+{
+	int missing;
+	size_t len;
+	char digest[136];
+
+	if (dir_version(s) < 0)
+		return -1;
+	char *p = read_file(s, "manifest.json", 0, &missing, &len);
+	if (!p)
+		return -1;
+	struct json_doc *doc = parse(s, p, len, "manifest.json");
+	dir_digest(p, len, sel->digest ? sel->digest : "", digest);
+	free(p);
+	if (!doc)
+		return -1;
+	int r;
+	const struct json_value *root = json_root(doc);
+	if (json_type(root) == JSON_ARRAY)
+		r = errf(s, "manifest.json: an array, as in a docker save archive: archive the "
+			 "directory again (tar -cf - -C DIR . | tarflat -)");
+	else if (json_type(root) != JSON_OBJECT)
+		r = errf(s, "manifest.json: not a JSON object");
+	else {
+		struct pick pk = { s, sel, sel->platform ? sel->platform : image_host_platform(),
+				   img, 0 };
+		img->form = s->form;
+		r = dir_take(&pk, root, digest);
+	}
+	json_free(doc);
+	return r;
 }
 
 int
@@ -1071,9 +1713,28 @@ image_open_dir(const char *dir, const struct image_sel *sel, struct image *img,
 {
 	struct src s = { .dir = dir, .fd = -1, .form = "OCI image layout", .err = err,
 			 .errlen = errlen };
+	struct blob b;
+	int r;
 
 	memset(img, 0, sizeof(*img));
-	if (oci_open(&s, sel, img, 0) < 0) {
+	if ((s.dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		errf(&s, "%s", strerror(errno));
+		return -1;
+	}
+	if ((r = blob_find(&s, "oci-layout", &b)) > 0) {
+		blob_release(&b);
+		r = oci_open(&s, sel, img, 0);
+	} else if (r == 0 && (r = blob_find(&s, "manifest.json", &b)) > 0) {
+		blob_release(&b);
+		s.dirform = 1;
+		s.form = "dir: layout";
+		r = dir_open(&s, sel, img);
+	} else if (r == 0) {
+		r = errf(&s, "not an image layout: no oci-layout (an OCI image layout) and no "
+			 "manifest.json (a dir: layout, as skopeo and podman write it)");
+	}
+	close(s.dirfd);
+	if (r < 0) {
 		image_free(img);
 		return -1;
 	}
@@ -1084,11 +1745,13 @@ int
 image_open_archive(const char *file, int fd, const struct image_member *m, size_t n,
 		   const struct image_sel *sel, struct image *img, char *err, size_t errlen)
 {
-	struct src s = { .file = file, .fd = fd, .m = m, .n = n, .form = "OCI archive",
-			 .err = err, .errlen = errlen };
+	struct src s = { .file = file, .fd = fd, .dirfd = -1, .m = m, .n = n,
+			 .form = "OCI archive", .err = err, .errlen = errlen };
 	int r = 0, missing;
 
 	memset(img, 0, sizeof(*img));
+	if (members_sort(&s) < 0)
+		return -1;
 	if (member_get(&s, "oci-layout") && member_get(&s, "index.json")) {
 		if (member_get(&s, "manifest.json"))
 			s.form = "docker save archive";
@@ -1101,6 +1764,7 @@ image_open_archive(const char *file, int fd, const struct image_member *m, size_
 			r = docker_open(&s, json_root(doc), sel, img);
 		json_free(doc);
 	}
+	free(s.sorted);
 	if (r <= 0)
 		image_free(img);
 	if (r == 0)
@@ -1113,6 +1777,8 @@ image_free(struct image *img)
 {
 	for (size_t i = 0; i < img->nlayers; i++) {
 		free(img->layers[i].file);
+		if (img->layers[i].fd >= 0)
+			close(img->layers[i].fd);
 		free(img->layers[i].digest);
 		free(img->layers[i].diff_id);
 		free(img->layers[i].label);

@@ -1,8 +1,11 @@
 /*
  * image.h - container images as input: an OCI image layout (a directory),
- * an OCI archive (a tar of one), and what `docker save` writes (its old
- * form, manifest.json with ID/layer.tar, and Docker 25's, which adds an
- * OCI layout). image.c reads the metadata (index, manifests, config),
+ * an OCI archive (a tar of one), what `docker save` writes (its old form,
+ * manifest.json with ID/layer.tar, and Docker 25's, which adds an OCI
+ * layout), and a dir: layout (a directory as skopeo's dir: transport and
+ * `podman save --format docker-dir` write it: manifest.json, version,
+ * blobs named by bare hex digest). image.c reads the metadata (index,
+ * manifests, config),
  * picks one image by tag, digest and platform, checks every metadata blob
  * against its digest and size, and hands back the image's layers, oldest
  * first, as byte ranges of files: nothing is extracted or copied. The
@@ -19,10 +22,17 @@
 
 #include "sha2.h"
 
-/* One layer: the LEN bytes at OFF in FILE (LEN is UINT64_MAX for "the
- * whole file", a blob of a layout, whose size has been checked). */
+/* One layer: the LEN bytes at OFF in FILE (a whole blob of a layout
+ * directory, OFF 0, LEN its size, checked; LEN may be 0: an empty layer). */
 struct image_layer {
 	char *file;
+	int fd;                 /* a layout's blob: FILE opened beneath the
+	                         * layout directory (read this, not FILE, which
+	                         * only names it: the path may lead elsewhere by
+	                         * now); the image owns it until image_free,
+	                         * unless the caller takes it (sets it to -1).
+	                         * An archive's layer: -1 (the layers lie in
+	                         * the archive's file, open already) */
 	uint64_t off, len;
 	char *digest;           /* "sha256:HEX" or "sha512:HEX" the stored bytes
 	                         * must hash to; NULL when the image names none */
@@ -33,17 +43,24 @@ struct image_layer {
 
 struct image {
 	const char *form;       /* "OCI image layout", "OCI archive",
-	                         * "docker save archive" (static strings) */
+	                         * "docker save archive", "dir: layout"
+	                         * (static strings) */
 	char *chosen;           /* the manifest picked: its digest, or for an
 	                         * old docker save archive its config's */
 	struct image_layer *layers;
 	size_t nlayers;
 };
 
-/* Which image of several: at most one of REF (a tag) and DIGEST
- * ("sha256:HEX", a manifest's or, for docker save, a config's); PLATFORM
- * "os/arch[/variant]" for an image index, or NULL for the running
- * machine's. */
+/* Which image of several: at most one of REF (a tag: "v1", "app:1",
+ * "docker.io/library/app:1"; docker.io/library/, docker.io/ and podman's
+ * localhost/ may be left out, and a name without a tag is NAME:latest) and
+ * DIGEST ("sha256:HEX", a manifest's or, for docker save, a config's);
+ * PLATFORM "os/arch[/variant]", or NULL for the running machine's. The
+ * platform picks among the entries of an image index; an explicit one is
+ * also checked against the config's os, architecture and variant when
+ * nothing else (an index entry) said what the image is for (every form),
+ * where the running machine's is not: an image for one platform, saved
+ * without an index, is read whatever that platform is. */
 struct image_sel {
 	const char *ref;
 	const char *digest;
@@ -62,10 +79,17 @@ struct image_member {
 };
 
 /*
- * image_open_dir: DIR is an OCI image layout. Returns 1 with *IMG filled
- * (image_free releases it), or -1 with a message in ERR ("index.json:
- * offset 12: unterminated string", "blobs/sha256/ab..: digest mismatch").
- * A directory that is not a layout (no oci-layout file) is an error too.
+ * image_open_dir: DIR is an OCI image layout (it has oci-layout) or a dir:
+ * layout (it has manifest.json: the image manifest, or an image index
+ * whose manifests are HEX.manifest.json; the blobs are HEX). Returns 1
+ * with *IMG filled (image_free releases it), or -1 with a message in ERR
+ * ("index.json: offset 12: unterminated string", "manifest.json: ...",
+ * "blobs/sha256/ab..: wrong size"). A directory that is neither is an
+ * error too. Every file is opened beneath DIR: a symlink in the layout
+ * that leads out of it (an absolute one, or '..' above DIR) is an error,
+ * and nothing about where it leads is told. A dir: layout holds one image
+ * and no tags: a tag in SEL is an error, a digest names its manifest (or
+ * one its index names).
  */
 int image_open_dir(const char *dir, const struct image_sel *sel, struct image *img,
 		   char *err, size_t errlen);
@@ -84,6 +108,7 @@ int image_open_archive(const char *file, int fd, const struct image_member *m, s
 		       const struct image_sel *sel, struct image *img,
 		       char *err, size_t errlen);
 
+/* Frees IMG's strings and closes the layers' descriptors still open. */
 void image_free(struct image *img);
 
 /*

@@ -22,6 +22,14 @@ FORM is the kind of image written to OUT:
                with io.containerd.image.name and org.opencontainers.image.ref.name,
                one entry per tag) plus manifest.json (blobs/sha256/HEX paths)
                and repositories.
+  dir          a directory as `skopeo copy ... dir:OUT` and `podman save
+               --format docker-dir` write it (containers/image's directory
+               transport): manifest.json, the image manifest itself (OCI, or
+               Docker schema 2 with types=docker), `version` ("Directory
+               Transport Version: 1.1"), every blob as a file named by its bare
+               hex digest. One top line only: an image, or an index (skopeo
+               copy --all), which is manifest.json, its manifests then being
+               HEX.manifest.json. Tags are not written (the layout has none).
 
 LAYER files are uncompressed tars (what mklayer.py writes); mkimage.py
 compresses them as asked. With LAYERs on the command line the image is one
@@ -43,13 +51,17 @@ OPTs:
                      ref.name the part after the last ':'
   in=INDEX           list this line's descriptor in index INDEX
   platform=OS/ARCH[/VARIANT]   the descriptor's platform (also the config's)
+  cplatform=OS/ARCH[/VARIANT]  the config's platform only: the descriptor says
+                     none (an image saved without an index; default for the
+                     config: linux/amd64)
   attest=IMAGE       an attestation manifest for IMAGE (annotations
                      vnd.docker.reference.type=attestation-manifest and
                      vnd.docker.reference.digest=IMAGE's manifest digest)
   compress=C[,C...]  per layer (the last repeats): plain, gzip, zstd (run as
-                     `zstd -q -c`); default gzip for oci-*, plain for docker-*
+                     `zstd -q -c`); default gzip for oci-* and dir, plain for
+                     docker-*
   types=oci|docker   OCI media types (default) or Docker schema 2 ones
-  alg=sha256|sha512  the digest algorithm of this line's blobs (oci-* only)
+  alg=sha256|sha512  the digest algorithm of this line's blobs (oci-*, dir)
   mediatype=N:TYPE   layer N's (1-based) media type is TYPE
   annotation.K=V     an annotation on the descriptor
   tamper=WHAT        (repeatable) break the image for error tests:
@@ -173,7 +185,8 @@ class Line:
                 self.tamper.append(v)
             elif k.startswith("annotation."):
                 self.annotations[k[11:]] = v
-            elif k in ("in", "platform", "attest", "compress", "types", "alg", "mediatype"):
+            elif k in ("in", "platform", "cplatform", "attest", "compress", "types", "alg",
+                       "mediatype"):
                 if k == "mediatype":
                     self.opts.setdefault(k, []).append(v)
                 else:
@@ -208,6 +221,7 @@ class Builder:
     def __init__(self, form, docker_layout):
         self.form, self.docker_layout = form, docker_layout
         self.blobs = {}         # "blobs/ALG/HEX" -> bytes, in insertion order
+        self.manifests = set()  # the keys of self.blobs that are manifests or indexes
         self.members = []       # extra archive members: (name, bytes or ('symlink', target))
         self.lines, self.byname = [], {}
 
@@ -222,8 +236,8 @@ class Builder:
     def types(self, line):
         return DOCKER if line.opts.get("types") == "docker" else OCI
 
-    def platform(self, line):
-        p = line.opts.get("platform")
+    def platform(self, line, key="platform"):
+        p = line.opts.get(key)
         if not p:
             return None
         parts = p.split("/")
@@ -277,7 +291,8 @@ class Builder:
         for n in range(1, len(diffids) + 1):
             if line.layer_tamper("diffid", n):
                 diffids[n - 1] = digest(b"not this layer %d" % n)
-        plat = self.platform(line) or {"architecture": "amd64", "os": "linux"}
+        plat = (self.platform(line, "cplatform") or self.platform(line) or
+                {"architecture": "amd64", "os": "linux"})
         config = dict(plat)
         config.update({
             "created": CREATED,
@@ -311,6 +326,7 @@ class Builder:
     def describe(self, line, data, mtype, alg, what):
         stored = data + b"\n" if line.tampered(what + "-digest") else data
         d = self.put(data, alg, stored, missing=bool(line.tampered(what + "-missing")))
+        self.manifests.add("blobs/%s/%s" % tuple(d.split(":")))
         desc = {"mediaType": mtype, "digest": d, "size": len(stored) + line.size_delta(what + "-size")}
         plat = self.platform(line)
         if plat:
@@ -424,6 +440,8 @@ class Builder:
             self.build(line)
         top = [l for l in lines if "in" not in l.opts]
         files = []   # (name, bytes or ('symlink', target) or None for a directory)
+        if self.form == "dir":
+            return self.dir_files(top)
         if self.form == "docker-old":
             manifest = []
             repos = {}
@@ -471,6 +489,25 @@ class Builder:
         return files
 
 
+    def dir_files(self, top):
+        """The files of a dir: layout: manifest.json (the top line's manifest
+        or index, as stored), version, HEX blobs, HEX.manifest.json below an
+        index."""
+        if len(top) != 1:
+            die("dir: one top line (an image or an index), not %d" % len(top))
+        key = "blobs/%s/%s" % tuple(top[0].built["desc"]["digest"].split(":"))
+        files = [("version", b"Directory Transport Version: 1.1\n")]
+        for k, data in self.blobs.items():
+            hexd = k.rsplit("/", 1)[1]
+            if k == key:
+                files.append(("manifest.json", data))
+            elif k in self.manifests:
+                files.append((hexd + ".manifest.json", data))
+            else:
+                files.append((hexd, data))
+        return files
+
+
 def write_tar(out, files):
     with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tf:
         for name, data in files:
@@ -503,7 +540,7 @@ def main():
     ap = argparse.ArgumentParser(usage=__doc__.split("\n\n")[1][len("usage: "):],
                                  description="see the docstring of t/mkimage.py")
     ap.add_argument("--docker-layout", choices=("dirs", "skopeo"), default="dirs")
-    ap.add_argument("form", choices=("oci-dir", "oci-archive", "docker-old", "docker25"))
+    ap.add_argument("form", choices=("oci-dir", "oci-archive", "docker-old", "docker25", "dir"))
     ap.add_argument("out")
     ap.add_argument("args", nargs="*")
     a = ap.parse_args()
@@ -519,7 +556,7 @@ def main():
         die("no image")
     b = Builder(a.form, a.docker_layout)
     files = b.run(lines)
-    if a.form == "oci-dir":
+    if a.form in ("oci-dir", "dir"):
         write_dir(a.out, files)
     else:
         write_tar(a.out, files)

@@ -5,9 +5,12 @@
 # layer files, oldest first, from a file, standard input and a pipe; an image
 # among other inputs stands for its layers; a tar that only looks like an image
 # is a layer, and --layers makes an image a layer; selection by tag, digest and
-# platform (image index, nested index, attestation manifests never picked);
-# zstd, xz and bzip2 layers given directly and zstd inside an image. Errors and
-# refusals: t0455; -t: t0460; --path: t0465.
+# platform (image index, nested index, attestation manifests never picked;
+# an explicit --platform checked against the config in every form); a
+# zero-byte layer blob is an empty layer; zstd, xz and bzip2 layers given
+# directly and zstd inside an image. Errors and refusals: t0455; dir:
+# layouts and symlinks in layouts: t0456; names: t0457; -t: t0460; --path:
+# t0465.
 . "$(dirname "$0")/lib.sh"
 . "$TDIR/lib-rules.sh"
 . "$TDIR/lib-image.sh"
@@ -315,6 +318,47 @@ EOF
 		"linux/amd64.*linux/arm64/v8|linux/arm64/v8.*linux/amd64" $o --platform linux/riscv64 $o
 done
 same "nested index on stdin" r13.tar --platform linux/arm64/v8 - <nest-oci-archive.tar
+
+# --platform for every form: where no index says what an image is for, an
+# explicit --platform is checked against the config's os/architecture/
+# variant, with the index's rules; without --platform such an image is read
+# whatever it is for (an image for one platform, copied as it is)
+for f in docker-old docker25 oci-archive oci-dir dir; do
+	o=arm-$f
+	[ $f = oci-dir -o $f = dir ] || o=$o.tar
+	mkimage $f $o l1.tar l3.tar cplatform=linux/arm64 tag=foo:1
+	same "$f, config linux/arm64: no --platform -> read" r13.tar $o
+	same "$f, config linux/arm64: --platform linux/arm64" r13.tar --platform linux/arm64 $o
+	same "$f, config linux/arm64: --platform linux/arm64/v8 (no variant is v8)" r13.tar \
+		--platform linux/arm64/v8 $o
+	ifails "$f, config linux/arm64: --platform linux/amd64 -> exit 1" \
+		"the image is for linux/arm64, not --platform linux/amd64" $o --platform linux/amd64 $o
+	ifails "$f, config linux/arm64: --platform linux/arm64/v7 -> exit 1" \
+		"the image is for linux/arm64, not --platform linux/arm64/v7" $o --platform linux/arm64/v7 $o
+done
+same "docker save, config linux/arm64: --platform applies to the image chosen by tag" r13.tar \
+	--platform linux/arm64 arm-docker-old.tar:foo:1
+ifails "docker save on standard input, config linux/arm64: --platform linux/amd64 -> exit 1" \
+	"the image is for linux/arm64" - --platform linux/amd64 - <arm-docker-old.tar
+mkimage docker-old armv7.tar l1.tar l2.tar cplatform=linux/arm/v7
+same "docker save, config linux/arm/v7: --platform linux/arm takes any variant" r12.tar \
+	--platform linux/arm armv7.tar
+ifails "docker save, config linux/arm/v7: --platform linux/arm/v6 -> exit 1" \
+	"the image is for linux/arm/v7, not --platform linux/arm/v6" armv7.tar --platform linux/arm/v6 armv7.tar
+same "docker save, config linux/amd64 (t/mkimage.py's default): --platform linux/amd64" r123.tar \
+	--platform linux/amd64 dold.tar
+
+# a zero-byte layer blob whose digest says so (sha256 of nothing, size 0) is
+# an empty layer, in every form
+: >zero.tar
+for f in oci-dir oci-archive docker-old docker25 dir; do
+	o=zero-$f
+	[ $f = oci-dir -o $f = dir ] || o=$o.tar
+	mkimage $f $o l1.tar zero.tar l2.tar compress=plain
+	ok "$f: (setup) the second layer is the empty blob" \
+		test "$(dig $o image diffids 2)" = sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+	same "$f: a zero-byte layer blob is an empty layer (= tarflat L1 L2)" r12.tar $o
+done
 same "--platform with plain layers only: no effect" r12.tar --platform linux/s390x l1.tar l2.tar
 
 # ---- compressed layers: zstd, xz, bzip2 by running the programs

@@ -9,7 +9,11 @@
 #  - layers made here with t/mklayer.py (Python tarfile), GNU tar and bsdtar:
 #    whiteouts, opaque markers, hardlinks, sparse files, pax records, long
 #    names, several gzip members, a gzip stream long enough for access
-#    points; and seeded random stacks from t/genstack.py, taken in pairs.
+#    points; and seeded random stacks from t/genstack.py, taken in pairs;
+# and OUTDIR/fuzz_image and OUTDIR/fuzz_json from the hand-written seeds in
+# t/fuzz/seeds-image and t/fuzz/seeds-json (their inputs are lists of JSON
+# parts, or JSON, not tars: see fuzz_image.c), with, for fuzz_image, the
+# metadata of images t/mkimage.py writes, in its parts format.
 # A fuzz_flatten input is: 2 bytes (big-endian) = length of layer 1, then
 # layer 1, then layer 2 (see fuzz_flatten.c). Bigger files are left out:
 # the fuzzers run with -max_len 65536 or less.
@@ -25,7 +29,8 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 MAX=65536
 
 rm -rf "$OUT"
-mkdir -p "$OUT/fuzz_header" "$OUT/fuzz_gzip" "$OUT/fuzz_flatten"
+mkdir -p "$OUT/fuzz_header" "$OUT/fuzz_gzip" "$OUT/fuzz_flatten" "$OUT/fuzz_image" \
+	"$OUT/fuzz_json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -227,6 +232,33 @@ for seed in 1 2 3 4 5 6 7 8 9 10 11 12; do
 	add "genstack$seed" "${ls[0]}"
 done
 
-for t in fuzz_header fuzz_gzip fuzz_flatten; do
+# ---- fuzz_image and fuzz_json -------------------------------------------
+cp "$FUZZ"/seeds-image/* "$OUT/fuzz_image/"
+cp "$FUZZ"/seeds-json/* "$OUT/fuzz_json/"
+# layouts t/mkimage.py writes, as fuzz_image's parts: index.json or
+# manifest.json first, then every blob (the parts' names are their digests,
+# so the descriptors still find them)
+printf 'file a data=x\n' | "$PY" -S "$TOP/t/mklayer.py" "$TMP/ml.tar"
+for form in oci-dir dir; do
+	for opts in "" "types=docker compress=plain"; do
+		name=mk-$form-$(printf '%s' "${opts:-gzip}" | tr ' =' '-.')
+		"$PY" -S "$TOP/t/mkimage.py" $form "$TMP/$name" "$TMP/ml.tar" "$TMP/ml.tar" $opts >/dev/null
+		"$PY" -S - "$TMP/$name" "$OUT/fuzz_image/$name" <<'PY'
+import os, sys
+d, out = sys.argv[1], sys.argv[2]
+first = "manifest.json" if os.path.exists(os.path.join(d, "manifest.json")) else "index.json"
+parts = [open(os.path.join(d, first), "rb").read()]
+for root, _, files in sorted(os.walk(d)):
+    for f in sorted(files):
+        data = open(os.path.join(root, f), "rb").read()
+        if f not in (first, "oci-layout", "version"):
+            parts.append(data)
+with open(out, "wb") as o:
+    o.write((b"dir:" if first == "manifest.json" else b"") + b"\n--\n".join(parts))
+PY
+	done
+done
+
+for t in fuzz_header fuzz_gzip fuzz_flatten fuzz_image fuzz_json; do
 	echo "seeds.sh: $t: $(ls "$OUT/$t" | wc -l) seeds in $OUT/$t"
 done
