@@ -1,6 +1,7 @@
 /*
  * layer.c - the index: opening layers, reading their headers into compact
- * entries, side by side on threads (see layer.h).
+ * entries, side by side on threads (see layer.h); what an eStargz layer
+ * adds for lazy pulling is left out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "filter.h"
 #include "hlmap.h"
@@ -422,6 +424,162 @@ ent_tar(const struct layers *L, const struct ent *e, struct tar_entry *t)
 	}
 }
 
+/* ---- eStargz -------------------------------------------------------------- */
+
+/*
+ * An eStargz layer (docs/estargz.md in containerd/stargz-snapshotter) is a
+ * gzip tar that ends with an empty gzip member, the footer, whose extra
+ * field gives the offset of the gzip member holding the TOC (the tar
+ * member stargz.index.json):
+ *
+ *   eStargz         51 bytes  subfield 'S' 'G', LEN 22: "%016xSTARGZ"
+ *   legacy stargz   47 bytes  the extra field bare: "%016xSTARGZ"
+ *                             (google/crfs)
+ *   external TOC    46 bytes  subfield 'S' 'G', LEN 17: "STARGZEXTERNALTOC"
+ *                             (no TOC in the layer)
+ *
+ * Each has a 10-byte gzip header with FEXTRA, XLEN, the extra field, an
+ * empty stored block (5 bytes) and CRC and ISIZE (8 bytes).
+ */
+#define ESTARGZ_FOOTER 51
+#define STARGZ_FOOTER 47
+#define EXTERNAL_TOC_FOOTER 46
+#define TOC_NONE UINT64_MAX     /* an external TOC */
+
+/* Is P the start of a gzip member whose extra field is XLEN bytes and
+ * that holds nothing else (FTEXT aside: no name, comment or CRC)? */
+static int
+footer_head(const unsigned char *p, unsigned xlen)
+{
+	return p[0] == 0x1f && p[1] == 0x8b && p[2] == 8 && (p[3] & 0xfe) == 0x04 &&
+	       p[10] == (xlen & 0xff) && p[11] == xlen >> 8;
+}
+
+/* The 16 hex digits at P and "STARGZ" after them: the TOC's offset in
+ * *TOC. Returns 1, or 0 when P is not that. */
+static int
+footer_offset(const unsigned char *p, uint64_t *toc)
+{
+	uint64_t v = 0;
+
+	if (memcmp(p + 16, "STARGZ", 6) != 0)
+		return 0;
+	for (int i = 0; i < 16; i++) {
+		int c = p[i], d = c >= '0' && c <= '9' ? c - '0'
+				: c >= 'a' && c <= 'f' ? c - 'a' + 10
+				: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return 0;
+		v = v << 4 | (uint64_t)d;
+	}
+	*toc = v;
+	return 1;
+}
+
+/*
+ * B is the last N bytes of a layer (N <= ESTARGZ_FOOTER). Returns the
+ * size of the footer it ends with, the TOC's offset in *TOC (TOC_NONE
+ * for an external TOC); 0 when it ends with none.
+ */
+static size_t
+stargz_footer(const unsigned char *b, size_t n, uint64_t *toc)
+{
+	const unsigned char *p;
+
+	if (n >= ESTARGZ_FOOTER && footer_head(p = b + n - ESTARGZ_FOOTER, 26) &&
+	    p[12] == 'S' && p[13] == 'G' && p[14] == 22 && p[15] == 0 &&
+	    footer_offset(p + 16, toc))
+		return ESTARGZ_FOOTER;
+	if (n >= STARGZ_FOOTER && footer_head(p = b + n - STARGZ_FOOTER, 22) &&
+	    footer_offset(p + 12, toc))
+		return STARGZ_FOOTER;
+	if (n >= EXTERNAL_TOC_FOOTER && footer_head(p = b + n - EXTERNAL_TOC_FOOTER, 21) &&
+	    p[12] == 'S' && p[13] == 'G' && p[14] == 17 && p[15] == 0 &&
+	    memcmp(p + 16, "STARGZEXTERNALTOC", 17) == 0) {
+		*toc = TOC_NONE;
+		return EXTERNAL_TOC_FOOTER;
+	}
+	return 0;
+}
+
+/*
+ * Does the gzip member at TOC in LY (SIZE bytes) start with the tar header
+ * of stargz.index.json, as the TOC's member does? Reads at most
+ * TOC_PEEK bytes of it. Returns 1 or 0.
+ */
+#define TOC_PEEK 4096
+static int
+toc_member(const struct layer *ly, uint64_t toc, uint64_t size)
+{
+	static const char name[] = "stargz.index.json";
+	unsigned char in[TOC_PEEK], blk[TAR_BLOCK];
+	size_t want = size - toc < sizeof(in) ? (size_t)(size - toc) : sizeof(in);
+	ssize_t n = pread(ly->fd, in, want, (off_t)(ly->off + toc));
+	z_stream z = { 0 };
+	int r;
+
+	if (n < 10 || in[0] != 0x1f || in[1] != 0x8b || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return 0;
+	z.next_in = in;
+	z.avail_in = (uInt)n;
+	z.next_out = blk;
+	z.avail_out = sizeof(blk);
+	do
+		r = inflate(&z, Z_NO_FLUSH);
+	while (r == Z_OK && z.avail_out && z.avail_in);
+	inflateEnd(&z);
+	return z.avail_out == 0 && tar_is_header(blk, sizeof(blk)) &&
+	       memcmp(blk, name, sizeof(name)) == 0;   /* its NUL too */
+}
+
+/*
+ * Sets LY->estargz when the gzip layer LY ends with an eStargz or stargz
+ * footer whose TOC offset gives a gzip member that starts with the TOC
+ * (or when the footer says the TOC is external). A footer that points
+ * elsewhere gets a warning and the layer is read as plain gzip: its tar
+ * stream is whole without the footer, and hiding members on the word of
+ * a damaged footer would be a guess. Returns 0, or -1 on a read error.
+ */
+static int
+find_estargz(struct layer *ly)
+{
+	unsigned char b[ESTARGZ_FOOTER];
+	struct stat st;
+	uint64_t toc, size;
+	size_t n, flen;
+	ssize_t r;
+
+	if (fstat(ly->fd, &st) < 0)
+		return layer_fail_sys(NULL, ly, ly->name);
+	size = ly->len != UINT64_MAX ? ly->len : (uint64_t)st.st_size - ly->off;
+	n = size < sizeof(b) ? (size_t)size : sizeof(b);
+	if ((r = pread(ly->fd, b, n, (off_t)(ly->off + size - n))) < 0)
+		return layer_fail_sys(NULL, ly, ly->name);
+	/* short: the file shrank, which reading it will report */
+	if ((size_t)r != n || !(flen = stargz_footer(b, n, &toc)))
+		return 0;
+	if (toc != TOC_NONE && (toc >= size - flen || !toc_member(ly, toc, size - flen))) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%s footer: no stargz.index.json at the TOC offset "
+			 "%llu it gives; read as plain gzip, the TOC and landmarks kept",
+			 flen == ESTARGZ_FOOTER ? "eStargz" : "stargz", (unsigned long long)toc);
+		layer_warn(ly, size - flen, msg);
+		return 0;
+	}
+	ly->estargz = 1;
+	return 0;
+}
+
+/* Is NAME (normalised) what an eStargz layer adds at its top: the TOC or
+ * a prefetch landmark? */
+static int
+estargz_meta(const char *name)
+{
+	return strcmp(name, "stargz.index.json") == 0 ||
+	       strcmp(name, ".prefetch.landmark") == 0 ||
+	       strcmp(name, ".no.prefetch.landmark") == 0;
+}
+
 /* ---- opening a layer ------------------------------------------------------ */
 
 static void
@@ -600,6 +758,8 @@ layer_open(struct layer *ly)
 		return layer_fail_tar(ly, &te);
 	if (ly->digest || ly->diff_id)
 		tar_in_feed(ly->in, feed_raw, feed_tar, ly);
+	if (tar_in_is_gzip(ly->in) && !ly->estargz)
+		return find_estargz(ly);
 	return 0;
 }
 
@@ -657,6 +817,10 @@ index_layer(struct layers *LS, uint32_t l)
 		if (!*t.name)
 			layer_warn(ly, t.hdr_off, "entry with an empty name ignored");
 		path_normalise(t.name);
+		if (ly->estargz && estargz_meta(t.name)) {
+			tar_entry_free(&t);     /* as if not in the layer */
+			continue;
+		}
 		if (t.type == '1')
 			path_normalise(t.linkname);
 		struct ent *e = NULL;

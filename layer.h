@@ -9,6 +9,7 @@
  * (an offset into the layer's names), what many members share (owner,
  * pax globals: struct attrs, interned) and what few members have (link
  * target, devices, sparse map, pax records: struct extra, out of line).
+ * An eStargz layer's TOC and prefetch landmarks are not indexed.
  * ent_tar gives a member's tar_entry back. Layers are indexed side by
  * side on threads (layers_index), one layer per thread at a time.
  *
@@ -125,6 +126,13 @@ struct layer {
 	int may_be_image;       /* an operand that may hold an image */
 	int indexed;
 	int filtered;           /* decompressed by zstd, xz or bzip2 into FD */
+	int estargz;            /* eStargz: its stargz.index.json,
+	                         * .prefetch.landmark and .no.prefetch.landmark
+	                         * at the top are left out of the index. The
+	                         * caller sets it before layers_index when the
+	                         * layer's descriptor has the annotation
+	                         * containerd.io/snapshot/stargz/toc.digest;
+	                         * layer_open sets it on finding the footer */
 	const char *digest;     /* what its stored bytes hash to, or NULL */
 	const char *diff_id;    /* the same for the uncompressed tar */
 	struct image_hash hraw, htar;
