@@ -712,9 +712,11 @@ check_digest(struct src *s, const char *p, size_t len, const char *digest, const
 }
 
 /* Reads, checks and parses the metadata blob D names (WHAT: "manifest",
- * "index" or "config"). */
+ * "index" or "config"); its bytes in *RAW (*RAWLEN of them, malloc'd)
+ * when RAW is not NULL. */
 static struct json_doc *
-desc_json(struct src *s, const struct desc *d, const char *what)
+desc_json_raw(struct src *s, const struct desc *d, const char *what, char **raw,
+	      size_t *rawlen)
 {
 	struct blob b;
 	size_t len;
@@ -733,8 +735,28 @@ desc_json(struct src *s, const struct desc *d, const char *what)
 	struct json_doc *doc = NULL;
 	if (check_digest(s, p, len, d->digest, label) == 0)
 		doc = parse(s, p, len, label);
-	free(p);
+	if (doc && raw) {
+		*raw = p;
+		*rawlen = len;
+	} else {
+		free(p);
+	}
 	return doc;
+}
+
+static struct json_doc *
+desc_json(struct src *s, const struct desc *d, const char *what)
+{
+	return desc_json_raw(s, d, what, NULL, NULL);
+}
+
+/* Keeps config P (LEN bytes, taken) as IMG's. */
+static void
+keep_config(struct image *img, char *p, size_t len)
+{
+	free(img->config);
+	img->config = p;
+	img->config_len = len;
 }
 
 /* ---- choosing an image ------------------------------------------------- */
@@ -1158,7 +1180,7 @@ known_layer_type(const char *mt)
 /* Adds blob B (taken: its file and fd are the layer's now) as a layer. */
 static int
 add_layer(struct src *s, struct image *img, struct blob *b, const char *digest,
-	  const char *diff_id, const char *label)
+	  const char *diff_id, const char *label, const struct desc *d)
 {
 	if (img->nlayers == MAX_LAYERS)
 		return errf(s, "more than %d layers", MAX_LAYERS);
@@ -1177,7 +1199,13 @@ add_layer(struct src *s, struct image *img, struct blob *b, const char *digest,
 	l->digest = xstrdup(digest);
 	l->diff_id = xstrdup(diff_id);
 	l->label = xstrdup(label);
-	if (!l->file || (digest && !l->digest) || (diff_id && !l->diff_id) || !l->label)
+	l->media_type = xstrdup(d && d->media_type[0] ? d->media_type : NULL);
+	/* stargz-snapshotter's annotation: an eStargz layer, whatever its
+	 * footer says (layer.c) */
+	l->estargz = d && json_get(json_get(d->v, "annotations"),
+				   "containerd.io/snapshot/stargz/toc.digest") != NULL;
+	if (!l->file || (digest && !l->digest) || (diff_id && !l->diff_id) || !l->label ||
+	    (d && d->media_type[0] && !l->media_type))
 		return errf(s, "out of memory");
 	return 0;
 }
@@ -1211,9 +1239,12 @@ oci_layers(struct src *s, const struct json_value *man, const char *where, struc
 	snprintf(at, sizeof(at), "%s: config", where);
 	if (desc_parse(s, json_get(man, "config"), at, &d) < 0)
 		return -1;
-	struct json_doc *config = desc_json(s, &d, "config");
+	char *raw;
+	size_t rawlen;
+	struct json_doc *config = desc_json_raw(s, &d, "config", &raw, &rawlen);
 	if (!config)
 		return -1;
+	keep_config(img, raw, rawlen);
 	int bad = config_platform(s, json_root(config), platform) < 0;
 	json_free(config);
 	if (bad)
@@ -1237,7 +1268,7 @@ oci_layers(struct src *s, const struct json_value *man, const char *where, struc
 		if (r < 0)
 			return -1;
 		char *label = blob_rel(s, d.digest, 0);
-		r = add_layer(s, img, &b, d.digest, NULL, label ? label : d.digest);
+		r = add_layer(s, img, &b, d.digest, NULL, label ? label : d.digest, &d);
 		free(label);
 		blob_release(&b);
 		if (r < 0)
@@ -1490,7 +1521,7 @@ docker_layers(struct src *s, const struct json_value *e, const struct json_value
 			free(ld);       /* ID/layer.tar: the id is no digest of it */
 			ld = NULL;
 		}
-		r = add_layer(s, img, &b, ld, diff_id, path);
+		r = add_layer(s, img, &b, ld, diff_id, path, NULL);
 		free(ld);
 		blob_release(&b);
 	}
@@ -1516,7 +1547,7 @@ docker_image(struct src *s, const struct json_value *e, const char *platform,
 		return -1;
 	char *digest = docker_config_digest(s, config, p, len);
 	struct json_doc *doc = digest ? parse(s, p, len, config) : NULL;
-	free(p);
+	keep_config(img, p, len);
 	free(img->chosen);
 	img->chosen = digest;
 	if (!doc)
@@ -1782,8 +1813,10 @@ image_free(struct image *img)
 		free(img->layers[i].digest);
 		free(img->layers[i].diff_id);
 		free(img->layers[i].label);
+		free(img->layers[i].media_type);
 	}
 	free(img->layers);
 	free(img->chosen);
+	free(img->config);
 	memset(img, 0, sizeof(*img));
 }

@@ -39,6 +39,9 @@ struct image_layer {
 	char *diff_id;          /* the same for the uncompressed tar (docker
 	                         * save's config rootfs.diff_ids); or NULL */
 	char *label;            /* the blob's name in the image, for messages */
+	char *media_type;       /* its descriptor's; NULL for docker save's
+	                         * (a tar) */
+	int estargz;            /* its descriptor's annotations say eStargz */
 };
 
 struct image {
@@ -49,6 +52,10 @@ struct image {
 	                         * old docker save archive its config's */
 	struct image_layer *layers;
 	size_t nlayers;
+	char *config;           /* the chosen image's config as stored (its
+	                         * digest checked), CONFIG_LEN bytes; NULL
+	                         * when it has none */
+	size_t config_len;
 };
 
 /* Which image of several: at most one of REF (a tag: "v1", "app:1",

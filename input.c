@@ -67,7 +67,7 @@ keep_image(struct layers *L, const char *name, const struct image *img)
  */
 static void
 insert_image(struct layers *L, size_t at, int replace, const struct input *in,
-	     const struct image *img, int fd)
+	     struct image *img, int fd)
 {
 	size_t n = img->nlayers, keep = L->n - at - (size_t)replace;
 
@@ -75,17 +75,24 @@ insert_image(struct layers *L, size_t at, int replace, const struct input *in,
 	memmove(L->v + at + n, L->v + at + replace, keep * sizeof(*L->v));
 	L->n = L->n - (size_t)replace + n;
 	for (size_t i = 0; i < n; i++) {
-		const struct image_layer *il = &img->layers[i];
+		struct image_layer *il = &img->layers[i];
 		struct layer *ly = layer_new(NULL, il->file, in);
 		if (asprintf(&ly->label, "%s: layer %zu (%.19s)", in->path, i + 1,
 			     il->digest ? il->digest : il->label) < 0)
 			die_oom();
 		ly->name = ly->label;
 		ly->fd = fd;
+		if (il->fd >= 0) {      /* a layout's blob, opened beneath it: ours now */
+			ly->fd = il->fd;
+			ly->own_fd = 1;
+			il->fd = -1;
+		}
 		ly->off = il->off;
 		ly->len = il->len;
 		ly->digest = il->digest;
 		ly->diff_id = il->diff_id;
+		ly->estargz = il->estargz;
+		ly->image_layer = il;
 		const char *d = il->digest ? il->digest : il->diff_id;
 		snprintf(ly->id, sizeof(ly->id), "%.12s", d ? strchr(d, ':') + 1 : "");
 		L->v[at + i] = ly;

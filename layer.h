@@ -133,6 +133,8 @@ struct layer {
 	                         * layer's descriptor has the annotation
 	                         * containerd.io/snapshot/stargz/toc.digest;
 	                         * layer_open sets it on finding the footer */
+	const struct image_layer *image_layer;  /* what the image says of it,
+	                                         * or NULL (input.c) */
 	const char *digest;     /* what its stored bytes hash to, or NULL */
 	const char *diff_id;    /* the same for the uncompressed tar */
 	struct image_hash hraw, htar;
