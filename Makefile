@@ -14,7 +14,8 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poi
 # gz, filter, image); the resolve (tree, over hlmap); the emit (emit, ahead)
 # and its outputs (tar's writer, list); what they share.
 LIB = input.o layer.o tar.o gz.o filter.o image.o json.o sha2.o tree.o hlmap.o \
-	emit.o select.o rewrite.o ahead.o list.o newc.o path.o mem.o
+	emit.o select.o rewrite.o ahead.o list.o newc.o imgout.o imgmeta.o blobw.o pgz.o \
+	jsonw.o path.o mem.o
 OBJ = tarflat.o $(LIB)
 
 all: tarflat fuzz-stubs
@@ -34,6 +35,11 @@ emit.o: emit.c emit.h ahead.h layer.h mem.h output.h path.h rewrite.h select.h t
 	tree.h image.h sha2.h
 list.o: list.c list.h mem.h output.h tar.h
 newc.o: newc.c newc.h output.h tar.h
+imgout.o: imgout.c imgout.h blobw.h filter.h imgmeta.h layer.h mem.h output.h pgz.h tar.h \
+	image.h sha2.h
+imgmeta.o: imgmeta.c imgmeta.h json.h jsonw.h mem.h pgz.h sha2.h
+blobw.o: blobw.c blobw.h filter.h mem.h pgz.h sha2.h
+jsonw.o: jsonw.c jsonw.h json.h mem.h
 select.o: select.c select.h tree.h layer.h mem.h path.h tar.h image.h sha2.h
 rewrite.o: rewrite.c rewrite.h mem.h tar.h
 path.o: path.c path.h

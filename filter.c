@@ -165,6 +165,26 @@ out:
 }
 
 int
+filter_spawn(char *const argv[], int in, int out, pid_t *pid, char *msg, size_t msglen)
+{
+	posix_spawn_file_actions_t fa;
+	char path[4096];
+	int err;
+
+	if (find_program(argv[0], path, sizeof(path)) < 0)
+		return msgf(msg, msglen, "no %s on PATH: install it (apt-get install %s)", argv[0],
+			    strcmp(argv[0], "xz") == 0 ? "xz-utils" : argv[0]);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	err = posix_spawn(pid, path, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err)
+		return msgf(msg, msglen, "cannot run %s: %s", path, strerror(err));
+	return 0;
+}
+
+int
 filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn *feed,
 	   void *ctx, char *msg, size_t msglen)
 {

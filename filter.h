@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * filter_for: the program that decompresses data starting with the N
@@ -44,6 +45,15 @@ const char *filter_temp_dir(void);
  * to do (set TMPDIR), else 0.
  */
 int filter_temp_full(int fd, int err, char *msg, size_t msglen);
+
+/*
+ * filter_spawn: runs ARGV[0], found on PATH as filter_run finds it, with
+ * ARGV, its standard input IN and its standard output OUT (the caller's
+ * descriptors, which it closes itself). Returns 0 with *PID set, or -1
+ * with a message in MSG: the program not found (saying what to install)
+ * or not run.
+ */
+int filter_spawn(char *const argv[], int in, int out, pid_t *pid, char *msg, size_t msglen);
 
 /*
  * filter_temp_file: a new file in TMPDIR (default /tmp), already unlinked,

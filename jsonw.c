@@ -83,12 +83,18 @@ put_string(struct jsonw *w, const char *s, size_t len)
 }
 
 void
-jsonw_key(struct jsonw *w, const char *key)
+jsonw_keyn(struct jsonw *w, const char *key, size_t len)
 {
 	sep(w);
-	put_string(w, key, strlen(key));
+	put_string(w, key, len);
 	put(w, ":", 1);
 	w->first[w->depth] = 1;         /* the value that follows takes no ',' */
+}
+
+void
+jsonw_key(struct jsonw *w, const char *key)
+{
+	jsonw_keyn(w, key, strlen(key));
 }
 
 /* A value after a key: no separator of its own; else one. */
@@ -138,10 +144,7 @@ jsonw_value(struct jsonw *w, const struct json_value *v)
 		jsonw_object(w);
 		for (size_t i = 0; i < json_len(v); i++) {
 			s = json_key_at(v, i, &n);
-			sep(w);
-			put_string(w, s, n);
-			put(w, ":", 1);
-			w->first[w->depth] = 1;
+			jsonw_keyn(w, s, n);
 			jsonw_value(w, json_at(v, i));
 		}
 		jsonw_end_object(w);

@@ -36,8 +36,9 @@ void jsonw_array(struct jsonw *w);
 void jsonw_end_object(struct jsonw *w);
 void jsonw_end_array(struct jsonw *w);
 
-/* The key of the next member. */
+/* The key of the next member (jsonw_keyn: the LEN bytes at KEY). */
 void jsonw_key(struct jsonw *w, const char *key);
+void jsonw_keyn(struct jsonw *w, const char *key, size_t len);
 
 /* Values. jsonw_string writes the LEN bytes at S (valid UTF-8; a NUL
  * among them is escaped). */

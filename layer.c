@@ -694,7 +694,11 @@ maybe_filter(struct layer *ly)
 		snprintf(ly->err.msg, sizeof(ly->err.msg), "%s", msg);
 		return -1;
 	}
-	if (ly->own_fd)
+	/* the stored bytes stay open for an image output to copy (raw_fd);
+	 * what an inner compression left is not needed again */
+	if (!ly->filtered)
+		ly->own_raw = ly->own_fd;
+	else if (ly->own_fd)
 		close(ly->fd);
 	ly->fd = fd;
 	ly->own_fd = 1;
@@ -745,6 +749,9 @@ layer_open(struct layer *ly)
 {
 	if (ly->fd < 0 && open_file(ly) < 0)
 		return -1;
+	ly->raw_fd = ly->fd;
+	ly->raw_off = ly->off;
+	ly->raw_len = ly->len;
 	if ((ly->digest && image_hash_init(&ly->hraw, ly->digest) < 0) ||
 	    (ly->diff_id && image_hash_init(&ly->htar, ly->diff_id) < 0))
 		return layer_fail_sys(NULL, ly, "bad digest");  /* image.c checked them */
@@ -925,7 +932,7 @@ layer_new(const char *name, const char *path, const struct input *in)
 	ly->name = name;
 	ly->path = path;
 	ly->input = in;
-	ly->fd = -1;
+	ly->fd = ly->raw_fd = -1;
 	ly->len = UINT64_MAX;
 	return ly;
 }
@@ -1023,6 +1030,8 @@ layer_free(struct layer *ly)
 		tar_in_close(ly->in);
 	if (ly->own_fd && ly->fd > STDIN_FILENO)
 		close(ly->fd);
+	if (ly->own_raw && ly->raw_fd > STDIN_FILENO)
+		close(ly->raw_fd);
 	free(ly->label);
 	free(ly);
 }

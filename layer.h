@@ -126,6 +126,11 @@ struct layer {
 	int may_be_image;       /* an operand that may hold an image */
 	int indexed;
 	int filtered;           /* decompressed by zstd, xz or bzip2 into FD */
+	int raw_fd, own_raw;    /* the layer's bytes as stored, RAW_LEN at
+	                         * RAW_OFF (before any filter): what an image
+	                         * output copies; RAW_FD is closed with the
+	                         * layer when OWN_RAW */
+	uint64_t raw_off, raw_len;
 	int estargz;            /* eStargz: its stargz.index.json,
 	                         * .prefetch.landmark and .no.prefetch.landmark
 	                         * at the top are left out of the index. The

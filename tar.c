@@ -2285,6 +2285,12 @@ void tar_out_free(struct tar_out *o)
 
 static int write_all(struct tar_out *o, const unsigned char *p, size_t n)
 {
+	if (o->drain) {
+		if (n && o->drain(o->drain_ctx, p, n) < 0)
+			return -1;
+		o->written += n;
+		return 0;
+	}
 	while (n > 0) {
 		ssize_t r = write(o->fd, p, n);
 		if (r < 0) {
@@ -2657,6 +2663,31 @@ static int write_sparse(struct tar_out *o, const struct tar_entry *e)
 	free(extra.p);
 	free(name.p);
 	return r;
+}
+
+int tar_member_block(const char *name, char type, uint32_t mode, int64_t mtime,
+		     uint64_t size, unsigned char out[TAR_BLOCK])
+{
+	struct tar_header *h = (struct tar_header *)out;
+
+	memset(out, 0, TAR_BLOCK);
+	if (ustar_split(name, strlen(name), h) < 0 || mtime < 0)
+		return -1;
+	tar_put_num(h->mode, sizeof h->mode, mode & 07777);
+	tar_put_num(h->uid, sizeof h->uid, 0);
+	tar_put_num(h->gid, sizeof h->gid, 0);
+	if (tar_put_num(h->size, sizeof h->size, size) < 0) {
+		/* GNU's base-256, which GNU tar, bsdtar, Go and Python read */
+		h->size[0] = (char)0x80;
+		for (size_t i = sizeof h->size - 1; i > 0; i--, size >>= 8)
+			h->size[i] = (char)(size & 0xff);
+	}
+	if (tar_put_num(h->mtime, sizeof h->mtime, (uint64_t)mtime) < 0)
+		return -1;
+	h->typeflag = type;
+	ustar_magic(h);
+	put_checksum(h);
+	return 0;
 }
 
 int tar_write_header(struct tar_out *o, const struct tar_entry *e)

@@ -267,10 +267,14 @@ void tar_in_close(struct tar_in *in);
  * All functions return 0, or -1 with errno set by the failing write.
  */
 struct tar_out {
-	int fd;
+	int fd;             /* -1 when DRAIN takes the bytes */
 	unsigned char *buf;
 	size_t len, cap;
-	uint64_t written;   /* bytes handed to write(2) so far */
+	uint64_t written;   /* bytes handed to write(2) or DRAIN so far */
+	/* where the bytes go instead of FD (a compressor): all LEN of them,
+	 * returning 0, or -1 with errno set */
+	int (*drain)(void *ctx, const void *p, size_t len);
+	void *drain_ctx;
 };
 
 int tar_out_init(struct tar_out *o, int fd);
@@ -293,6 +297,17 @@ int tar_out_init(struct tar_out *o, int fd);
  * depend only on E.
  */
 int tar_write_header(struct tar_out *o, const struct tar_entry *e);
+
+/*
+ * tar_member_block: the one-block ustar header of a plain member: NAME
+ * (split into prefix and name as ustar allows), TYPE, MODE, MTIME, owner
+ * 0:0, no user names, SIZE (in base-256 when octal cannot hold it), into
+ * OUT. Returns 0, or -1 when NAME or MTIME does not fit. For archives
+ * tarflat writes around its own output (images), whose headers may be
+ * patched in place once the size is known.
+ */
+int tar_member_block(const char *name, char type, uint32_t mode, int64_t mtime,
+		     uint64_t size, unsigned char out[TAR_BLOCK]);
 
 /* tar_write_data: appends content bytes; tar_write_pad: zeros up to the next
  * block boundary after SIZE content bytes. */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "imgout.h"
 #include "input.h"
 #include "list.h"
 #include "newc.h"
@@ -38,7 +39,9 @@
 #define VERSION "1.0"
 #define MAX_JOBS 8
 
-enum format { FORMAT_TAR, FORMAT_NEWC };
+enum format { FORMAT_TAR, FORMAT_NEWC, FORMAT_OCI_ARCHIVE, FORMAT_OCI, FORMAT_DOCKER_ARCHIVE };
+
+#define IS_IMAGE(f) ((f) >= FORMAT_OCI_ARCHIVE)
 
 struct opts {
 	enum format format;     /* --format */
@@ -52,6 +55,10 @@ struct opts {
 	char **excludes;        /* --exclude, --exclude-from */
 	size_t nexcludes;
 	struct rewrite rw;      /* --owner, --group, --mtime, ... */
+	const char *tag;        /* --tag, or -o DIR:TAG's */
+	char *dir;              /* --format oci: -o DIR */
+	int level;              /* --gzip-level */
+	enum blobw_compress compress;   /* --compress */
 	const char *output;     /* -o */
 	struct input *inputs;   /* the operands */
 	size_t ninputs;
@@ -62,6 +69,7 @@ struct run {
 	const struct opts *o;
 	struct layers L;
 	struct tree t;
+	char created_by[80];    /* an image's history entry */
 };
 
 /* The processors online, at most MAX_JOBS. */
@@ -102,6 +110,30 @@ flatten(struct run *r)
 	return rc;
 }
 
+/* R's image output, to FD or o->dir: the layers it keeps and the config
+ * of the last image among the operands. Returns 0, or -1 with a
+ * message in OUT. */
+static int
+start_image(struct run *r, struct output *out, int fd)
+{
+	const struct opts *o = r->o;
+	static const enum imgout_kind kinds[] = { IMGOUT_OCI_ARCHIVE, IMGOUT_OCI_DIR,
+						   IMGOUT_DOCKER_ARCHIVE };
+	const struct image *img = r->L.nimages ? &r->L.images[r->L.nimages - 1] : NULL;
+	struct imgout_opts io = {
+		.kind = kinds[o->format - FORMAT_OCI_ARCHIVE], .compress = o->compress,
+		.level = o->level, .jobs = o->jobs, .tag = o->tag,
+		.platform = o->platform ? o->platform : image_host_platform(),
+		.mtime_set = o->rw.mtime, .mtime = o->rw.time,
+		.config = img ? img->config : NULL, .config_len = img ? img->config_len : 0,
+		.kept = r->L.v, .nkept = 0, .created_by = r->created_by,
+	};
+
+	snprintf(r->created_by, sizeof(r->created_by), "tarflat: flattened %zu layer%s",
+		 r->L.n, r->L.n == 1 ? "" : "s");
+	return imgout_start(out, &io, fd, o->dir);
+}
+
 /* Emit: R's tree to FD (NAME in messages), in its format, or the -t
  * listing whatever the format. */
 static int
@@ -112,14 +144,20 @@ write_tree(struct run *r, int fd, const char *name)
 	struct tar_out sink;
 	struct newc nc = { 0 };
 	struct output out = { &tar_output, &sink, NULL, "" };
+	int rc = -1;
 
+	if (tar_out_init(&sink, fd) < 0)
+		die_oom();
 	if (o->list)
 		out.ops = &list_output;
 	else if (o->format == FORMAT_NEWC)
 		out = (struct output){ &newc_output, &sink, &nc, "" };
-	if (tar_out_init(&sink, fd) < 0)
-		die_oom();
-	int rc = emit(&r->t, &out, &eo);
+	else if (IS_IMAGE(o->format) && start_image(r, &out, fd) < 0)
+		layers_fail(&r->L, name, out.msg);
+	if (!r->L.err.msg[0])
+		rc = emit(&r->t, &out, &eo);
+	if (!o->list && IS_IMAGE(o->format))
+		imgout_free(&out);
 	tar_out_free(&sink);
 	return rc;
 }
@@ -169,11 +207,13 @@ run(struct run *r)
 
 	if (flatten(r) < 0)
 		return -1;
-	if (output && (fd = open_output(r, output, &tmp)) < 0)
+	if (output && r->o->format == FORMAT_OCI && !r->o->list)
+		fd = -1;        /* a layout: imgout.c makes the directory */
+	else if (output && (fd = open_output(r, output, &tmp)) < 0)
 		return -1;
 	if (write_tree(r, fd, name) == 0) {
 		/* A late error (NFS, quota) can show only at close. */
-		if (close(fd) < 0 || (tmp && rename(tmp, output) < 0))
+		if ((fd >= 0 && close(fd) < 0) || (tmp && rename(tmp, output) < 0))
 			layer_fail_sys(&r->L, NULL, name);
 		else
 			rc = 0;
@@ -187,9 +227,10 @@ run(struct run *r)
 
 #ifndef TARFLAT_NO_MAIN
 
-#define USAGE "usage: tarflat [-tv] [-j N] [-o FILE] [--format tar|newc] [--path PATH]...\n" \
+#define USAGE "usage: tarflat [-tv] [-j N] [-o FILE] [--format F] [--path PATH]...\n" \
 	"               [--exclude PATTERN]... [--exclude-from FILE] [--owner N] [--group N]\n" \
-	"               [--numeric-owner] [--mtime @T] [--clamp-mtime]\n" \
+	"               [--numeric-owner] [--mtime @T] [--clamp-mtime] [--tag NAME]\n" \
+	"               [--gzip-level N] [--compress gzip|zstd|none]\n" \
 	"               [--platform OS/ARCH[/VARIANT]] [--layers] INPUT...\n"
 
 static void
@@ -206,8 +247,13 @@ usage(FILE *f)
 	      "  -o FILE          write to FILE instead of standard output\n"
 	      "  -t               list the flattened tree instead of writing it\n"
 	      "  -v               name each written path on standard error\n"
-	      "  --format F       tar (the default) or newc (also cpio): the SVR4\n"
-	      "                   cpio the Linux kernel unpacks as an initramfs\n"
+	      "  --format F       tar (the default); newc (also cpio): the SVR4 cpio\n"
+	      "                   the Linux kernel unpacks as an initramfs; or an\n"
+	      "                   image of one layer: oci-archive, docker-archive\n"
+	      "                   (-o FILE or a pipe), oci (a layout: -o DIR[:TAG])\n"
+	      "  --tag NAME       the image's name (docker-archive: its RepoTags)\n"
+	      "  --gzip-level N   the image layer's gzip level, 1 to 9 (default 6)\n"
+	      "  --compress C     the image layer: gzip (default), zstd or none\n"
 	      "  --path PATH      write only PATH and what is under it (repeatable)\n"
 	      "  --exclude PAT    leave out what PAT matches, and all under it; PAT\n"
 	      "                   is anchored, * ? [..] stay in a component, **\n"
@@ -290,7 +336,7 @@ tune_malloc(void)
 
 enum {
 	OPT_PATH = 256, OPT_PLATFORM, OPT_LAYERS, OPT_FORMAT, OPT_EXCLUDE, OPT_EXCLUDE_FROM,
-	OPT_OWNER, OPT_GROUP, OPT_NUMERIC, OPT_MTIME, OPT_CLAMP,
+	OPT_OWNER, OPT_GROUP, OPT_NUMERIC, OPT_MTIME, OPT_CLAMP, OPT_TAG, OPT_LEVEL, OPT_COMPRESS,
 };
 
 static const struct option longopts[] = {
@@ -307,8 +353,86 @@ static const struct option longopts[] = {
 	{ "numeric-owner", no_argument, NULL, OPT_NUMERIC },
 	{ "mtime", required_argument, NULL, OPT_MTIME },
 	{ "clamp-mtime", no_argument, NULL, OPT_CLAMP },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "gzip-level", required_argument, NULL, OPT_LEVEL },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --format's names, by enum format. */
+static const char *const formats[] = { "tar", "newc", "oci-archive", "oci", "docker-archive" };
+
+static int
+take_format(struct opts *o, const char *arg)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+		if (strcmp(arg, formats[i]) == 0) {
+			o->format = (enum format)i;
+			return -1;
+		}
+	}
+	if (strcmp(arg, "cpio") == 0) {
+		o->format = FORMAT_NEWC;
+		return -1;
+	}
+	return usage_error("--format is tar, newc (cpio), oci-archive, oci or docker-archive, "
+			   "not ", arg);
+}
+
+/* The image options. Returns -1 to go on, or the exit status. */
+static int
+take_image(struct opts *o, int c)
+{
+	if (c == OPT_TAG) {
+		o->tag = optarg;
+		return -1;
+	}
+	if (c == OPT_LEVEL) {
+		if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '9')
+			return usage_error("--gzip-level wants 1 to 9, not ", optarg);
+		o->level = optarg[0] - '0';
+		return -1;
+	}
+	if (strcmp(optarg, "gzip") == 0)
+		o->compress = BLOBW_GZIP;
+	else if (strcmp(optarg, "zstd") == 0)
+		o->compress = BLOBW_ZSTD;
+	else if (strcmp(optarg, "none") == 0)
+		o->compress = BLOBW_NONE;
+	else
+		return usage_error("--compress is gzip, zstd or none, not ", optarg);
+	return -1;
+}
+
+/*
+ * --format oci writes a layout: -o DIR[:TAG] (a ':' after which no '/'
+ * follows starts the tag), which must not exist or be empty; the image
+ * formats' options without an image format are refused. Returns -1 to
+ * go on, or 2.
+ */
+static int
+settle_image(struct opts *o)
+{
+	if (!IS_IMAGE(o->format) && (o->tag || o->level || o->compress))
+		return usage_error("--tag, --gzip-level and --compress go with an image "
+				   "--format (oci-archive, oci, docker-archive)", "");
+	if (!o->level)
+		o->level = 6;
+	if (o->format != FORMAT_OCI || o->list)
+		return -1;
+	if (!o->output)
+		return usage_error("--format oci writes a directory: give -o DIR[:TAG]", "");
+	o->dir = strdup(o->output);
+	if (!o->dir)
+		die_oom();
+	char *colon = strrchr(o->dir, ':');
+	if (colon && colon > o->dir && !strchr(colon, '/') && colon[1]) {
+		*colon = '\0';
+		if (!o->tag)
+			o->tag = o->output + (colon - o->dir) + 1;
+	}
+	return -1;
+}
 
 static void
 add_exclude(struct opts *o, const char *pattern)
@@ -451,13 +575,9 @@ take_option(struct opts *o, int c, char **argv)
 		o->layers_only = 1;
 		return -1;
 	case OPT_FORMAT:
-		if (strcmp(optarg, "tar") == 0)
-			o->format = FORMAT_TAR;
-		else if (strcmp(optarg, "newc") == 0 || strcmp(optarg, "cpio") == 0)
-			o->format = FORMAT_NEWC;
-		else
-			return usage_error("--format is tar or newc (cpio), not ", optarg);
-		return -1;
+		return take_format(o, optarg);
+	case OPT_TAG: case OPT_LEVEL: case OPT_COMPRESS:
+		return take_image(o, c);
 	case OPT_EXCLUDE:
 		add_exclude(o, optarg);
 		return -1;
@@ -488,7 +608,7 @@ take_operands(struct opts *o, int argc, char **argv)
 
 	if (optind >= argc)
 		return usage_error("no layers given", "");
-	if (settle_clamp(o) >= 0)
+	if (settle_clamp(o) >= 0 || settle_image(o) >= 0)
 		return 2;
 	if (!o->output && !o->list && isatty(STDOUT_FILENO)) {
 		fputs("tarflat: refusing to write a tar to a terminal; use -o FILE or a pipe\n",
@@ -526,6 +646,7 @@ opts_free(struct opts *o)
 	for (size_t i = 0; i < o->nexcludes; i++)
 		free(o->excludes[i]);
 	free(o->excludes);
+	free(o->dir);
 }
 
 int
