@@ -126,6 +126,18 @@ if [ -n "$MASK" ]; then
 		>"$MASK" || fail 4 "masking failed"
 fi
 
+# umoci 0.4.7 drops an empty xattr (user.k=), which tarflat keeps, as GNU
+# tar, bsdtar and containerd do (tarflat.1, where tarflat departs from
+# umoci; t0410 checks tarflat's side): such xattrs leave both listings
+for f in umoci tarflat; do
+	awk -F '\t' -v OFS='\t' '{
+		n = split($8, x, ","); v = ""
+		for (i = 1; i <= n; i++) if (x[i] !~ /=$/) v = v (v == "" ? "" : ",") x[i]
+		if ($8 != "-") $8 = v == "" ? "-" : v
+		print }' "$W/$f.tree" >"$W/$f.tree.tmp" && mv "$W/$f.tree.tmp" "$W/$f.tree" ||
+		fail 4 "dropping empty xattrs failed"
+done
+
 if cmp -s "$W/umoci.tree" "$W/tarflat.tree"; then
 	cleanup
 	exit 0
