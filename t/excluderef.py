@@ -29,9 +29,12 @@ locale (tarflat never calls setlocale): '?' is one byte.  The two agree on
 what the drawn patterns hold -- '*' and '?' match a leading '.' in both
 (no FNM_PERIOD), '[!x]' negates in both -- and the patterns avoid where
 they differ: a backslash (an escape for fnmatch(3), a plain character
-for Python), '[^x]' (a negation for glibc only) and '[:class:]'.
+for Python), '[^x]' (a negation for glibc only) and '[:class:]'.  Where
+the C library can be loaded (ctypes), every pattern component is also
+matched against every name component with fnmatch(3) itself, and a
+disagreement is an error: the stand-in is checked on what it is used on.
 """
-import fnmatch, os, random, sys
+import ctypes, fnmatch, os, random, sys
 
 
 def comps(p):
@@ -62,6 +65,28 @@ def matches(pattern, path):
     return match_seq(pat, pc)
 
 
+def libc_fnmatch():
+    try:
+        f = ctypes.CDLL(None).fnmatch
+    except (OSError, AttributeError):
+        return None
+    f.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    return lambda p, n: f(p.encode("latin-1"), n.encode("latin-1"), 0) == 0
+
+
+def agree(patterns, rows):
+    """Exits if fnmatchcase and fnmatch(3) differ on a pattern component
+    and a name component here."""
+    libc = libc_fnmatch()
+    if libc is None:
+        return
+    names = {c for r in rows for c in r[0].split("/")}
+    for p in {c for pat in patterns for c in comps(pat) if c != "**"}:
+        for n in names:
+            if fnmatch.fnmatchcase(n, p) != libc(p, n):
+                sys.exit("excluderef.py: fnmatchcase and fnmatch(3) disagree: %r %r" % (p, n))
+
+
 def read_listing(fn):
     with open(fn, "rb") as f:
         return [l.decode("latin-1").rstrip("\n").split("\t") for l in f if l.strip()]
@@ -74,6 +99,7 @@ def in_paths(p, sel):
 
 def cut(rows, sel, patterns):
     """The rows tarflat must write, and the patterns that match nothing."""
+    agree(patterns, rows)
     sel = ["/".join(comps(q)) for q in sel]
     rows = [r for r in rows if in_paths(r[0], sel)]
     hit = set()
