@@ -141,17 +141,21 @@ place_pop(struct place *pl)
 	pl->len = pl->depth ? (size_t)(pl->comp[pl->depth] - pl->buf) : 0;
 }
 
-/* Is the node at PL matched by a pattern? Counts the hit. */
+/* Is the node at PL matched by a pattern? Counts the hit of every
+ * pattern that matches it, the first hit of one in *UNHIT. */
 static int
-matched(struct pattern *p, size_t n, const struct place *pl)
+matched(struct pattern *p, size_t n, const struct place *pl, size_t *unhit)
 {
+	int m = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		if (pattern_match(&p[i], pl->comp, pl->depth)) {
-			p[i].hits++;
-			return 1;
+			if (p[i].hits++ == 0)
+				(*unhit)--;
+			m = 1;
 		}
 	}
-	return 0;
+	return m;
 }
 
 void
@@ -160,6 +164,7 @@ select_exclude(struct tree *t, char *const *patterns, size_t n)
 	struct pattern *p = xmalloc((n ? n : 1) * sizeof(*p));
 	struct place pl = { 0 };
 	struct node *dir = t->root, *c;
+	size_t unhit = n;
 
 	for (size_t i = 0; i < n; i++)
 		pattern_make(&p[i], patterns[i]);
@@ -174,9 +179,11 @@ select_exclude(struct tree *t, char *const *patterns, size_t n)
 			continue;
 		}
 		place_push(&pl, c);
-		if (matched(p, n, &pl))
+		if (matched(p, n, &pl, &unhit))
 			c->out = 1;
-		if (!c->out && c->dir) {
+		/* below a name left out only to count the hits of the
+		 * patterns that have none yet */
+		if (c->dir && (!c->out || unhit)) {
 			dir = c;
 			c = select_next(t, dir, node_kids(t, dir));
 			continue;

@@ -484,7 +484,8 @@ take_id(const char *opt, const char *arg, uint64_t *id)
 
 	errno = 0;
 	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || !*arg || arg[0] == '-')
+	/* digits only: strtoull would take " -1" as 2^64 - 1 */
+	if (errno || *end || arg[0] < '0' || arg[0] > '9')
 		return usage_error(opt, arg);
 	*id = v;
 	return -1;
