@@ -379,6 +379,44 @@ cut_case "bytes: --path e --exclude e/c: one name left, nlink 1" --path e --excl
 e/z f 0640 7:8 11 1 - $(h hello)
 EOF
 
+# ---- the ways content goes out ---------------------------------------------------
+
+# Content of plain layers over 64 KiB goes by splice into a pipe and by
+# copy_file_range into a file, gzip content through the inflating threads
+# (-j 2) or not (-j 1); the padding after each must follow it. Every way
+# gives the same bytes, and --format cpio is newc.
+mklayer w1.tar <<'EOF'
+file big1 size=100001 mtime=1
+file big2 size=65538 mtime=2
+hardlink big3 big1
+file small data=s mtime=3
+EOF
+mklayer w2.tar --gzip <<'EOF'
+file gz1 size=200003 mtime=4
+file gz2 size=70002 mtime=5
+EOF
+"$TARFLAT" --format newc -j 2 w1.tar w2.tar >w.file 2>w.err
+"$TARFLAT" --format newc -j 2 w1.tar w2.tar 2>>w.err | cat >w.pipe
+"$TARFLAT" --format newc -j 1 w1.tar w2.tar 2>>w.err | cat >w.pipe1
+"$TARFLAT" --format newc -j 1 -o w.o w1.tar w2.tar 2>>w.err
+"$TARFLAT" --format cpio w1.tar w2.tar >w.cpio 2>>w.err
+sed 's/^/# /' w.err
+is "ways: (setup) the archive lists as written" "$(newc_ls w.file 2>&1)" "$(cat <<EOF
+big1 f 0644 0:0 1 2 =big1 $(hsz 100001)
+big2 f 0644 0:0 2 1 - $(hsz 65538)
+big3 f 0644 0:0 1 2 =big1 $E
+small f 0644 0:0 3 1 - $(h s)
+gz1 f 0644 0:0 4 1 - $(hsz 200003)
+gz2 f 0644 0:0 5 1 - $(hsz 70002)
+EOF
+)"
+is_file "ways: a pipe (splice) gives a file's bytes (copy_file_range)" w.pipe w.file
+is_file "ways: -j 1 gives -j 2's bytes" w.pipe1 w.file
+is_file "ways: -o FILE gives standard output's bytes" w.o w.file
+is_file "ways: --format cpio is --format newc" w.cpio w.file
+"$TARFLAT" --format tar w1.tar w2.tar >w.tar1 && "$TARFLAT" w1.tar w2.tar >w.tar2
+is_file "ways: --format tar is the default" w.tar1 w.tar2
+
 # ---- -t, and owner and time rewriting ----------------------------------------
 
 for o in "" "--path e" "--exclude d/a" "--owner 5 --group 6 --mtime @7"; do
