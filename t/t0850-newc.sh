@@ -647,10 +647,11 @@ if [ "$(id -u)" -ne 0 ] || ! command -v cpio >/dev/null || ! command -v bsdtar >
 	exit
 fi
 
-# cmp.py LISTING SINCE: LISTING is treedump.py's or treelist.py's of a
-# directory holding G (GNU tar's tree), C (cpio's) and B (bsdtar's); each
-# reader's tree is compared with G, the differences that newc or the reader
-# account for counted, the rest printed. Writes cpio.res and bsdtar.res:
+# cmp.py LISTING SINCE NEWC.LST: LISTING is treedump.py's or treelist.py's
+# of a directory holding G (GNU tar's tree), C (cpio's) and B (bsdtar's);
+# each reader's tree is compared with G, the differences that newc or the
+# reader account for counted, the rest printed; G must have as many paths
+# as the archive has entries (NEWC.LST, newc.py's listing). Writes cpio.res and bsdtar.res:
 # "ok" or "differs", a count of what was accounted for, the differences.
 # SINCE: when the extraction began (a time of extraction is at or after it).
 cat >cmp.py <<'PY'
@@ -683,10 +684,14 @@ def trees(path):
 t = trees(sys.argv[1])
 since = int(sys.argv[2])
 g = t.get("G", {})
+entries = sum(1 for _ in open(sys.argv[3], "rb"))
 for reader, top in (("cpio", "C"), ("bsdtar", "B")):
     r = t.get(top, {})
     full = {p.rpartition("/")[0] for p in r}
     why, diffs = Counter(), []
+    if len(g) != entries:
+        diffs.append("GNU tar's tree has %d paths, the newc archive %d entries"
+                     % (len(g), entries))
     for p in sorted(set(g) | set(r)):
         if p not in r or p not in g:
             diffs.append("%s %s" % ("only in GNU tar's:" if p in g else "only here:", p))
@@ -792,7 +797,7 @@ one_case() {
 		else
 			$PY "$TDIR/treelist.py" x >x.lst
 		fi 2>>log || fail "listing the trees"
-		$PY "$T/cmp.py" x.lst "$since" 2>>log || fail "cmp.py"
+		$PY "$T/cmp.py" x.lst "$since" newc.lst 2>>log || fail "cmp.py"
 		grep -qx ok cpio.res && grep -qx ok bsdtar.res || res=failed
 		echo $res >res
 	)
