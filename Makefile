@@ -14,8 +14,8 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poi
 # gz, filter, image); the resolve (tree, over hlmap); the emit (emit, ahead)
 # and its outputs (tar's writer, list); what they share.
 LIB = input.o layer.o tar.o gz.o filter.o image.o json.o sha2.o tree.o hlmap.o \
-	emit.o select.o rewrite.o ahead.o list.o newc.o imgout.o imgmeta.o blobw.o pgz.o \
-	jsonw.o path.o mem.o
+	changeset.o emit.o select.o rewrite.o ahead.o list.o newc.o imgout.o imgmeta.o blobw.o \
+	pgz.o jsonw.o path.o mem.o
 OBJ = tarflat.o $(LIB)
 
 all: tarflat fuzz-stubs
@@ -26,7 +26,7 @@ tarflat: $(OBJ)
 .c.o:
 	$(CC) $(WARN) $(CFLAGS) -c $<
 
-tarflat.o: tarflat.c emit.h input.h layer.h list.h newc.h output.h path.h rewrite.h \
+tarflat.o: tarflat.c changeset.h imgout.h blobw.h pgz.h emit.h input.h layer.h list.h newc.h output.h path.h rewrite.h \
 	select.h tree.h tar.h image.h sha2.h mem.h
 input.o: input.c input.h layer.h image.h sha2.h tar.h mem.h
 layer.o: layer.c layer.h filter.h hlmap.h image.h sha2.h mem.h path.h tar.h
@@ -40,6 +40,7 @@ imgout.o: imgout.c imgout.h blobw.h filter.h imgmeta.h layer.h mem.h output.h pg
 imgmeta.o: imgmeta.c imgmeta.h json.h jsonw.h mem.h pgz.h sha2.h
 blobw.o: blobw.c blobw.h filter.h mem.h pgz.h sha2.h
 jsonw.o: jsonw.c jsonw.h json.h mem.h
+changeset.o: changeset.c changeset.h tree.h layer.h mem.h path.h tar.h image.h sha2.h
 select.o: select.c select.h tree.h layer.h mem.h path.h tar.h image.h sha2.h
 rewrite.o: rewrite.c rewrite.h mem.h tar.h
 path.o: path.c path.h

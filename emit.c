@@ -299,7 +299,7 @@ out_type(const struct node *n, const struct inode *ino)
 {
 	char type = n->src->type;
 
-	if (ino && ino->carrier && ino->carrier != n)
+	if (ino && (ino->lower || (ino->carrier && ino->carrier != n)))
 		return '1';
 	if (type != '2' && type != '3' && type != '4' && type != '5' && type != '6')
 		return '0';
@@ -329,7 +329,7 @@ out_entry(struct emitter *em, const struct node *n, const struct inode *ino, cha
 	t->name = em->path;
 	t->type = type;
 	if (type == '1') {
-		t->linkname = ino->carrier_path;
+		t->linkname = ino->lower ? (char *)ino->lower : ino->carrier_path;
 		t->pax = NULL;
 		t->paxlen = 0;
 	}
@@ -386,6 +386,9 @@ check_entry(struct emitter *em, const struct node *n, const struct out_entry *oe
 		snprintf(what, sizeof(what), "%.80s...", t->name);
 		return layers_fail(em->L, what, msg);
 	}
+	/* the format's own refusal first: it says more than the bound */
+	if (em->out->ops->check && em->out->ops->check(em->out, oe) < 0)
+		return fail_out(em);
 	em->spent += entry_cost(em, oe);
 	if (em->spent > em->budget) {
 		char msg[300];
@@ -393,8 +396,6 @@ check_entry(struct emitter *em, const struct node *n, const struct out_entry *oe
 			 "and %d MiB here: nothing written", EMIT_RATIO, EMIT_SLACK_MIB);
 		return layers_fail(em->L, t->name, msg);
 	}
-	if (em->out->ops->check && em->out->ops->check(em->out, oe) < 0)
-		return fail_out(em);
 	if (t->type == '0' && use_ahead(em, ly, t) &&
 	    ahead_add(em->ahead, ly->in, n->src->layer, n->src->data_off, content_len(em, t)) < 0)
 		die_oom();
@@ -426,7 +427,7 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 				return fail_out(em);
 		}
 	}
-	if (ino && ino->carrier == n && ino->nout > 1 && !ino->carrier_path) {
+	if (ino && ino->carrier == n && ino->nout > 1 && !ino->carrier_path && !ino->lower) {
 		ino->carrier_path = pool_alloc(&em->t->arena, plen + 1, 1);
 		memcpy(ino->carrier_path, em->path, plen + 1);
 	}

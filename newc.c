@@ -68,23 +68,28 @@ linked(const struct out_entry *e)
 	return e->nlink > 1 && e->ftype != '2' && e->ftype != '5';
 }
 
-/* Does the serialised record list P (LEN bytes) hold an extended
- * attribute or an ACL? */
+/* Does the serialised record list P (LEN bytes of "N key=value\n"
+ * records, N counting the whole record) hold an extended attribute, an
+ * ACL or an SELinux label (GNU tar's RHT.security.selinux)? Records are
+ * taken by their length: a value may hold a newline. */
 static int
 has_attrs(const char *p, size_t len)
 {
-	static const char *const keys[] = { "SCHILY.xattr.", "LIBARCHIVE.xattr.", "SCHILY.acl." };
+	static const char *const keys[] = { "SCHILY.xattr.", "LIBARCHIVE.xattr.", "SCHILY.acl.",
+					    "RHT.security.selinux=" };
 
 	while (p && len > 0) {
-		const char *sp = memchr(p, ' ', len), *nl = memchr(p, '\n', len);
-		if (!sp || !nl || nl < sp)
+		size_t n = 0, i = 0;
+		while (i < len && p[i] >= '0' && p[i] <= '9' && n <= len)
+			n = n * 10 + (size_t)(p[i++] - '0');
+		if (i == len || p[i] != ' ' || n <= i + 1 || n > len)
 			return 0;
 		for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++)
-			if ((size_t)(nl - sp - 1) > strlen(keys[k]) &&
-			    strncmp(sp + 1, keys[k], strlen(keys[k])) == 0)
+			if (n - i - 2 > strlen(keys[k]) &&
+			    strncmp(p + i + 1, keys[k], strlen(keys[k])) == 0)
 				return 1;
-		len -= (size_t)(nl + 1 - p);
-		p = nl + 1;
+		p += n;
+		len -= n;
 	}
 	return 0;
 }

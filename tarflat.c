@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "changeset.h"
 #include "emit.h"
 #include "imgout.h"
 #include "input.h"
@@ -59,16 +60,19 @@ struct opts {
 	char *dir;              /* --format oci: -o DIR */
 	int level;              /* --gzip-level */
 	enum blobw_compress compress;   /* --compress */
+	size_t squash_from;     /* --squash-from N: layers 1..N-1 kept */
 	const char *output;     /* -o */
 	struct input *inputs;   /* the operands */
 	size_t ninputs;
 };
 
-/* One flatten: its options, its layers and its tree. */
+/* One flatten: its options, its layers and its tree (with --squash-from,
+ * the tree of the layers kept and the changeset too). */
 struct run {
 	const struct opts *o;
 	struct layers L;
 	struct tree t;
+	struct tree base, changes;
 	char created_by[80];    /* an image's history entry */
 };
 
@@ -79,6 +83,41 @@ default_jobs(void)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (size_t)cpus;
+}
+
+/*
+ * --squash-from N: the changeset from the tree of layers 1..N-1, which
+ * must be the image's, to the final tree. Returns 0, or -1 with the
+ * error in R->L.
+ */
+static int
+squash(struct run *r)
+{
+	size_t keep = r->o->squash_from - 1;
+	char msg[200];
+
+	if (r->o->squash_from > r->L.n) {
+		snprintf(msg, sizeof(msg), "past the top: the input has %zu layer%s", r->L.n,
+			 r->L.n == 1 ? "" : "s");
+		return layers_fail(&r->L, "--squash-from", msg);
+	}
+	if (r->L.nimages != 1)
+		return layers_fail(&r->L, "--squash-from", r->L.nimages ? "the input holds "
+				   "several images: give one" : "the input holds no image: the "
+				   "layers kept must be an image's");
+	for (size_t i = 0; i < keep; i++) {
+		if (!r->L.v[i]->image_layer) {
+			snprintf(msg, sizeof(msg), "layer %zu (%s) is no layer of the image: the "
+				 "layers kept must be", i + 1, r->L.v[i]->name);
+			return layers_fail(&r->L, "--squash-from", msg);
+		}
+	}
+	if (tree_build_upto(&r->base, &r->L, keep) < 0)
+		return -1;
+	changeset_build(&r->changes, &r->base, &r->t);
+	snprintf(r->created_by, sizeof(r->created_by), "tarflat: squashed layers %zu to %zu",
+		 r->o->squash_from, r->L.n);
+	return 0;
 }
 
 /*
@@ -101,11 +140,15 @@ flatten(struct run *r)
 			rc = select_paths(&r->t, o->paths, o->npaths);
 		if (rc == 0 && o->nexcludes)
 			select_exclude(&r->t, o->excludes, o->nexcludes);
+		if (rc == 0 && o->squash_from)
+			rc = squash(r);
 		layers_pack_wait(&r->L);
 	}
 	/* the tree is final: its lookups are done, and the emit's list of
 	 * gzip content takes the memory */
 	tree_drop_maps(&r->t);
+	tree_drop_maps(&r->base);
+	tree_drop_maps(&r->changes);
 	layers_drop_maps(&r->L);
 	return rc;
 }
@@ -126,11 +169,13 @@ start_image(struct run *r, struct output *out, int fd)
 		.platform = o->platform ? o->platform : image_host_platform(),
 		.mtime_set = o->rw.mtime, .mtime = o->rw.time,
 		.config = img ? img->config : NULL, .config_len = img ? img->config_len : 0,
-		.kept = r->L.v, .nkept = 0, .created_by = r->created_by,
+		.kept = r->L.v, .nkept = o->squash_from ? o->squash_from - 1 : 0,
+		.created_by = r->created_by,
 	};
 
-	snprintf(r->created_by, sizeof(r->created_by), "tarflat: flattened %zu layer%s",
-		 r->L.n, r->L.n == 1 ? "" : "s");
+	if (!o->squash_from)
+		snprintf(r->created_by, sizeof(r->created_by), "tarflat: flattened %zu layer%s",
+			 r->L.n, r->L.n == 1 ? "" : "s");
 	return imgout_start(out, &io, fd, o->dir);
 }
 
@@ -155,7 +200,7 @@ write_tree(struct run *r, int fd, const char *name)
 	else if (IS_IMAGE(o->format) && start_image(r, &out, fd) < 0)
 		layers_fail(&r->L, name, out.msg);
 	if (!r->L.err.msg[0])
-		rc = emit(&r->t, &out, &eo);
+		rc = emit(o->squash_from && !o->list ? &r->changes : &r->t, &out, &eo);
 	if (!o->list && IS_IMAGE(o->format))
 		imgout_free(&out);
 	tar_out_free(&sink);
@@ -167,6 +212,8 @@ write_tree(struct run *r, int fd, const char *name)
 static void
 run_free(struct run *r)
 {
+	tree_free(&r->changes);
+	tree_free(&r->base);
 	tree_free(&r->t);
 	layers_free(&r->L);
 }
@@ -230,7 +277,7 @@ run(struct run *r)
 #define USAGE "usage: tarflat [-tv] [-j N] [-o FILE] [--format F] [--path PATH]...\n" \
 	"               [--exclude PATTERN]... [--exclude-from FILE] [--owner N] [--group N]\n" \
 	"               [--numeric-owner] [--mtime @T] [--clamp-mtime] [--tag NAME]\n" \
-	"               [--gzip-level N] [--compress gzip|zstd|none]\n" \
+	"               [--gzip-level N] [--compress gzip|zstd|none] [--squash-from N]\n" \
 	"               [--platform OS/ARCH[/VARIANT]] [--layers] INPUT...\n"
 
 static void
@@ -254,6 +301,8 @@ usage(FILE *f)
 	      "  --tag NAME       the image's name (docker-archive: its RepoTags)\n"
 	      "  --gzip-level N   the image layer's gzip level, 1 to 9 (default 6)\n"
 	      "  --compress C     the image layer: gzip (default), zstd or none\n"
+	      "  --squash-from N  keep the image's layers 1..N-1 as they are; write\n"
+	      "                   the rest as one layer of changes (with whiteouts)\n"
 	      "  --path PATH      write only PATH and what is under it (repeatable)\n"
 	      "  --exclude PAT    leave out what PAT matches, and all under it; PAT\n"
 	      "                   is anchored, * ? [..] stay in a component, **\n"
@@ -337,6 +386,7 @@ tune_malloc(void)
 enum {
 	OPT_PATH = 256, OPT_PLATFORM, OPT_LAYERS, OPT_FORMAT, OPT_EXCLUDE, OPT_EXCLUDE_FROM,
 	OPT_OWNER, OPT_GROUP, OPT_NUMERIC, OPT_MTIME, OPT_CLAMP, OPT_TAG, OPT_LEVEL, OPT_COMPRESS,
+	OPT_SQUASH,
 };
 
 static const struct option longopts[] = {
@@ -356,6 +406,7 @@ static const struct option longopts[] = {
 	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "gzip-level", required_argument, NULL, OPT_LEVEL },
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "squash-from", required_argument, NULL, OPT_SQUASH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -387,6 +438,15 @@ take_image(struct opts *o, int c)
 		o->tag = optarg;
 		return -1;
 	}
+	if (c == OPT_SQUASH) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(optarg, &end, 10);
+		if (errno || *end || optarg[0] < '1' || optarg[0] > '9' || v > MAX_LAYERS)
+			return usage_error("--squash-from wants a layer number from 1, not ", optarg);
+		o->squash_from = v;
+		return -1;
+	}
 	if (c == OPT_LEVEL) {
 		if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '9')
 			return usage_error("--gzip-level wants 1 to 9, not ", optarg);
@@ -413,9 +473,12 @@ take_image(struct opts *o, int c)
 static int
 settle_image(struct opts *o)
 {
-	if (!IS_IMAGE(o->format) && (o->tag || o->level || o->compress))
-		return usage_error("--tag, --gzip-level and --compress go with an image "
-				   "--format (oci-archive, oci, docker-archive)", "");
+	if (!IS_IMAGE(o->format) && (o->tag || o->level || o->compress || o->squash_from))
+		return usage_error("--tag, --gzip-level, --compress and --squash-from go with an "
+				   "image --format (oci-archive, oci, docker-archive)", "");
+	if (o->squash_from && (o->npaths || o->nexcludes))
+		return usage_error("--squash-from keeps the whole image: no --path or --exclude",
+				   "");
 	if (!o->level)
 		o->level = 6;
 	if (o->format != FORMAT_OCI || o->list)
@@ -577,7 +640,7 @@ take_option(struct opts *o, int c, char **argv)
 		return -1;
 	case OPT_FORMAT:
 		return take_format(o, optarg);
-	case OPT_TAG: case OPT_LEVEL: case OPT_COMPRESS:
+	case OPT_TAG: case OPT_LEVEL: case OPT_COMPRESS: case OPT_SQUASH:
 		return take_image(o, c);
 	case OPT_EXCLUDE:
 		add_exclude(o, optarg);

@@ -105,12 +105,7 @@ child_get(const struct tree *t, const struct node *dir, const char *name, size_t
 static void
 share_inode(struct tree *t, struct node *n, struct node *like)
 {
-	if (!like->ino) {
-		t->inodes = room_for(t->inodes, t->ninodes, sizeof(*t->inodes));
-		t->inodes[t->ninodes] = pool_zalloc(&t->arena, sizeof(**t->inodes));
-		t->inodes[t->ninodes]->nnames = 1;
-		like->ino = (uint32_t)++t->ninodes;     /* fewer than nodes */
-	}
+	tree_inode(t, like);
 	n->src = like->src;
 	n->ino = like->ino;
 	node_ino(t, n)->nnames++;
@@ -681,8 +676,8 @@ apply_layer(struct tree *t, const struct layer *ly, uint32_t l)
 	return apply_late_links(t, ly);
 }
 
-int
-tree_build(struct tree *t, struct layers *L)
+void
+tree_init(struct tree *t, struct layers *L)
 {
 	memset(t, 0, sizeof(*t));
 	t->L = L;
@@ -695,10 +690,50 @@ tree_build(struct tree *t, struct layers *L)
 	t->root = node_alloc(t);
 	t->root->src = r;
 	t->root->dir = 1;
-	for (size_t i = 0; i < L->n; i++)
+}
+
+int
+tree_build_upto(struct tree *t, struct layers *L, size_t n)
+{
+	tree_init(t, L);
+	for (size_t i = 0; i < n && i < L->n; i++)
 		if (apply_layer(t, L->v[i], (uint32_t)i) < 0)
 			return -1;
 	return 0;
+}
+
+int
+tree_build(struct tree *t, struct layers *L)
+{
+	return tree_build_upto(t, L, L->n);
+}
+
+struct node *
+tree_child(const struct tree *t, const struct node *dir, const char *name, size_t len)
+{
+	return child_get(t, dir, name, len);
+}
+
+struct node *
+tree_add(struct tree *t, struct node *dir, const char *name, size_t len, const struct ent *src,
+	 struct node *like, uint32_t key)
+{
+	struct node *n = node_new(t, dir, name, len, like, src, 0);
+
+	n->key = n->wseq = key;
+	return n;
+}
+
+struct inode *
+tree_inode(struct tree *t, struct node *n)
+{
+	if (!n->ino) {
+		t->inodes = room_for(t->inodes, t->ninodes, sizeof(*t->inodes));
+		t->inodes[t->ninodes] = pool_zalloc(&t->arena, sizeof(**t->inodes));
+		t->inodes[t->ninodes]->nnames = 1;
+		n->ino = (uint32_t)++t->ninodes;
+	}
+	return node_ino(t, n);
 }
 
 struct node *

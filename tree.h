@@ -29,6 +29,9 @@ struct inode {
 	size_t nnames;          /* names in the tree, hidden ones included */
 	uint32_t nout;          /* names written (emit) */
 	struct node *carrier;   /* the name written with the content (emit) */
+	const char *lower;      /* a changeset's: the file is in a lower
+	                         * layer by this name, and every name here is
+	                         * a hardlink to it */
 	char *carrier_path;     /* its path in the output, once written */
 };
 
@@ -145,9 +148,25 @@ node_ino(const struct tree *t, const struct node *n)
 /*
  * tree_build: the final tree of L's layers (indexed and numbered) into *T.
  * Returns 0, or -1 with the error in the layer of the entry concerned
- * (layers_report). T must be tree_free'd either way.
+ * (layers_report). T must be tree_free'd either way. tree_build_upto:
+ * the tree of the first N layers alone.
  */
 int tree_build(struct tree *t, struct layers *L);
+int tree_build_upto(struct tree *t, struct layers *L, size_t n);
+
+/*
+ * Trees made otherwise (a changeset, changeset.c): tree_init makes T an
+ * empty tree of L's; tree_add adds a name NAME (LEN bytes, copied) in DIR
+ * for entry SRC, or with LIKE another name of LIKE's file, ordered among
+ * its siblings by KEY; tree_inode gives N's inode, made if N has none.
+ * tree_child: DIR's child NAME, or NULL (before tree_drop_maps).
+ */
+void tree_init(struct tree *t, struct layers *L);
+struct node *tree_add(struct tree *t, struct node *dir, const char *name, size_t len,
+		      const struct ent *src, struct node *like, uint32_t key);
+struct inode *tree_inode(struct tree *t, struct node *n);
+struct node *tree_child(const struct tree *t, const struct node *dir, const char *name,
+			size_t len);
 
 /*
  * tree_find: the node that the normalised PATH names in the final tree,
