@@ -30,9 +30,16 @@ is "cli: no layers -> nothing on stdout, a message on stderr" \
 
 run --bogus l1.tar
 is "cli: unknown long option -> exit 2, empty stdout" "$rc $(wc -c <o.out)" "2 0"
-is "cli: unknown long option -> named, then the usage line" "$(head -n 2 o.err)" \
+is "cli: unknown long option -> named, then the usage lines, then where to look" \
+	"$(sed -n '1p;2s/ \[--format.*//p;$p' o.err)" \
 	"tarflat: unknown option: --bogus
-usage: tarflat [-tv] [-j N] [-o FILE] [--path PATH]... [--platform OS/ARCH[/VARIANT]] [--layers] INPUT..."
+usage: tarflat [-tv] [-j N] [-o FILE]
+Try 'tarflat --help' for more."
+# every option the usage names is explained by --help, and the reverse
+"$TARFLAT" --help >help.out 2>&1
+is "cli: the usage and --help name the same long options" \
+	"$(grep -o -- '--[a-z-]*' o.err | sort -u | grep -v -- '--bogus\|--help')" \
+	"$(sed -n '/^  -/p' help.out | grep -o -- '--[a-z-]*' | sort -u | grep -v -- '--help\|--version')"
 run -vq l1.tar
 is "cli: unknown short option -> exit 2, empty stdout" "$rc $(wc -c <o.out)" "2 0"
 is "cli: unknown short option -> named alone" "$(head -n 1 o.err)" "tarflat: unknown option: -q"
