@@ -200,7 +200,8 @@ filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn 
 			    "install it (apt-get install %s)", prog, prog,
 			    strcmp(prog, "xz") == 0 ? "xz-utils" : prog);
 	if ((out = filter_temp_file()) < 0)
-		return msgf(msg, msglen, "temporary file for %s -dc: %s", prog, strerror(errno));
+		return msgf(msg, msglen, "a temporary file in %s (TMPDIR) for %s -dc: %s",
+			    filter_temp_dir(), prog, strerror(errno));
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		close(out);
 		return msgf(msg, msglen, "pipe for %s -dc: %s", prog, strerror(errno));

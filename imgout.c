@@ -28,7 +28,7 @@ struct imgout {
 	int spool;                      /* the blob spooled here (a pipe) */
 	char *dir, *tmpdir;             /* a layout: where, and where first */
 	int blob_fd;                    /* a layout: the new blob, being written */
-	char **made;                    /* a layout: the files made in TMPDIR */
+	char **made;                    /* a layout: the files made in tmpdir */
 	size_t nmade;
 	struct tar_out tar;             /* the new layer's tar: out->sink */
 	struct blobw *bw;
