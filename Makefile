@@ -29,13 +29,13 @@ tarflat: $(OBJ)
 tarflat.o: tarflat.c changeset.h imgout.h blobw.h pgz.h emit.h input.h layer.h list.h newc.h output.h path.h rewrite.h \
 	select.h tree.h tar.h image.h sha2.h mem.h
 input.o: input.c input.h layer.h image.h sha2.h tar.h mem.h
-layer.o: layer.c layer.h filter.h hlmap.h image.h sha2.h mem.h path.h tar.h
+layer.o: layer.c io.h layer.h filter.h hlmap.h image.h sha2.h mem.h path.h tar.h
 tree.o: tree.c tree.h layer.h hlmap.h mem.h path.h tar.h image.h sha2.h
 emit.o: emit.c emit.h ahead.h layer.h mem.h output.h path.h rewrite.h select.h tar.h \
 	tree.h image.h sha2.h
 list.o: list.c list.h mem.h output.h tar.h
 newc.o: newc.c newc.h output.h tar.h
-imgout.o: imgout.c imgout.h blobw.h filter.h imgmeta.h layer.h mem.h output.h pgz.h tar.h \
+imgout.o: imgout.c io.h imgout.h blobw.h filter.h imgmeta.h layer.h mem.h output.h pgz.h tar.h \
 	image.h sha2.h
 imgmeta.o: imgmeta.c imgmeta.h json.h jsonw.h mem.h pgz.h sha2.h
 blobw.o: blobw.c blobw.h filter.h mem.h pgz.h sha2.h

@@ -14,6 +14,7 @@
 #include "filter.h"
 #include "imgmeta.h"
 #include "imgout.h"
+#include "io.h"
 #include "mem.h"
 
 #define COPY_BUF (256 * 1024)
@@ -51,23 +52,6 @@ failf(struct output *out, const char *fmt, ...)
 
 /* ---- where bytes go -------------------------------------------------------- */
 
-static int
-write_fd(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The new blob's bytes: into the archive (patched header), the spool,
  * or the layout's file. */
 static int
@@ -77,7 +61,7 @@ blob_sink(void *ctx, const void *p, size_t n)
 
 	if (io->patch)
 		return tar_write_data(&io->outer, p, n);
-	return write_fd(io->spool >= 0 ? io->spool : io->blob_fd, p, n);
+	return io_write_all(io->spool >= 0 ? io->spool : io->blob_fd, p, n);
 }
 
 /* The tar's bytes, on their way to the compressor. */
@@ -120,7 +104,7 @@ put_file(struct output *out, const char *rel, const void *data, size_t len)
 	io->made = xrealloc(io->made, (io->nmade + 1) * sizeof(*io->made));
 	io->made[io->nmade++] = xmalloc(strlen(rel) + 1);
 	strcpy(io->made[io->nmade - 1], rel);
-	int r = write_fd(fd, data, len);
+	int r = io_write_all(fd, data, len);
 	if (close(fd) < 0 || r < 0)
 		return failf(out, "%s: %s", path, strerror(errno));
 	return 0;
@@ -185,7 +169,7 @@ copy_kept(struct output *out, const struct layer *ly, uint64_t len, int fd)
 				   : "input changed since it was indexed");
 			break;
 		}
-		rc = fd >= 0 ? write_fd(fd, buf, (size_t)n) : tar_write_data(&io->outer, buf, (size_t)n);
+		rc = fd >= 0 ? io_write_all(fd, buf, (size_t)n) : tar_write_data(&io->outer, buf, (size_t)n);
 		at += (uint64_t)n;
 	}
 	free(buf);

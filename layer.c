@@ -16,6 +16,7 @@
 
 #include "filter.h"
 #include "hlmap.h"
+#include "io.h"
 #include "layer.h"
 #include "path.h"
 
@@ -611,22 +612,6 @@ feed_filter(void *ctx, const void *buf, size_t len)
 		image_hash_update(&ly->hraw, buf, len);
 }
 
-/* Writes N bytes at P to FD. Returns 0, or -1 with errno set. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copies a pipe (standard input, say) to an unlinked file in $TMPDIR so
  * that the content can be read again when emitting. */
 static int
@@ -644,7 +629,7 @@ spool(struct layer *ly)
 	while ((n = read(ly->fd, buf, COPY_BUF)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write_all(fd, buf, (size_t)n) < 0) {
+		if (n < 0 || io_write_all(fd, buf, (size_t)n) < 0) {
 			int full = n >= 0 && filter_temp_full(fd, errno, ly->err.msg,
 							      sizeof(ly->err.msg));
 			free(buf);
