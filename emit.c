@@ -109,6 +109,12 @@ choose_carriers(const struct tree *t)
 {
 	struct node *dir = t->root, *n;
 
+	/* what an emit before this one chose (the tree may be written twice) */
+	for (size_t i = 0; i < t->ninodes; i++) {
+		t->inodes[i]->carrier = NULL;
+		t->inodes[i]->carrier_path = NULL;
+		t->inodes[i]->nout = 0;
+	}
 	sort_kids(t, dir);
 	n = select_next(t, dir, node_kids(t, dir));
 	while (dir) {

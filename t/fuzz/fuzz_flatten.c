@@ -14,7 +14,9 @@
  *  - once flatten() accepted the layers, emit() succeeds (a late error
  *    would leave a cut tar on stdout);
  *  - round trip: tarflat's output, flattened again as a one-layer image,
- *    gives the very same bytes.
+ *    gives the very same bytes;
+ *  - the same tree as newc is written whole, or refused before its first
+ *    byte, and is a newc archive.
  * Each input runs as it is and, if that changes it, with the header
  * checksums of its plain layers made right (fuzz_fix_checksums in fuzz.h).
  * With FUZZ_MUST_ACCEPT=1 in the environment an input that flatten()
@@ -106,6 +108,36 @@ round_trip(int outfd, const unsigned char *out, size_t len)
 	close(fd2);
 }
 
+/*
+ * The same tree written again as newc: it is written whole, or refused
+ * before its first byte (a value newc cannot hold), and is then a newc
+ * archive: 070701 first, TRAILER!!! last.
+ */
+static void
+newc_too(struct run *r)
+{
+	static const struct opts newc_opts = { .jobs = 1, .format = FORMAT_NEWC };
+	static const char trailer[] = "TRAILER!!!";
+	int fd = memfd_create("fuzz-newc", MFD_CLOEXEC);
+	size_t len;
+
+	FUZZ_ASSERT(fd >= 0, "memfd_create failed");
+	r->o = &newc_opts;
+	int rc = write_tree(r, fd, "fuzz newc");
+	r->o = &fuzz_opts;
+	unsigned char *p = slurp(fd, &len);
+	if (rc < 0)
+		FUZZ_ASSERT(len == 0 && strstr(r->L.err.msg, "newc cannot hold"),
+			    "newc failed after writing %zu bytes: %s", len, r->L.err.msg);
+	else
+		FUZZ_ASSERT(len >= 124 && memcmp(p, "070701", 6) == 0 && len % 4 == 0 &&
+			    memmem(p + len - 16, 16, trailer, sizeof(trailer)),
+			    "newc output of %zu bytes is no newc archive", len);
+	memset(&r->L.err, 0, sizeof(r->L.err));
+	free(p);
+	close(fd);
+}
+
 static int
 must_accept(void)
 {
@@ -143,6 +175,7 @@ run_image(const uint8_t *l1, size_t n1, const uint8_t *l2, size_t n2)
 		layers_report(&r.L);
 		FUZZ_ASSERT(0, "emit failed after flatten succeeded");
 	}
+	newc_too(&r);
 	run_free(&r);
 
 	size_t len;
