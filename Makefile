@@ -112,8 +112,8 @@ tsan:
 		t0427-gzip-cursors.sh t0428-ahead-plan.sh
 
 # The reader tests again with tarflat under valgrind (slow: CI runs it once).
-VALGRIND_TESTS = t0420-layers.sh t0425-writers.sh t0440-types.sh \
-	t0490-errors.sh t0700-corpus.sh t0900-caps.sh
+VALGRIND_TESTS = t0420-layers.sh t0425-writers.sh t0435-estargz.sh t0440-types.sh \
+	t0490-errors.sh t0700-corpus.sh t0900-caps.sh t0925-bombs.sh
 valgrind: tarflat
 	TARFLAT=$$PWD/t/valgrind-tarflat TARFLAT_SLOW=1 t/run $(VALGRIND_TESTS)
 
