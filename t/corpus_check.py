@@ -35,7 +35,7 @@ The expected member list is never taken from tarflat: an independent reader
 (Python tarfile by default; GNU tar's or bsdtar's listing where the MANIFEST
 shows Python to be the odd one out) lists the raw entries, and model() below
 applies tarflat's rules to them (tarflat.1 rule 1 names, whiteouts, duplicates,
-implicit parents, hardlink carriers, the depth-first output order of the output rules (tarflat.1 DESCRIPTION)).
+implicit parents, hardlink carriers, the depth-first output order of the output rules (tarflat.1 OUTPUT)).
 What tarflat wrote is read back with Python tarfile.
 
 Defaults come from the MANIFEST (expected_outcome VALID... -> ok with the
@@ -460,7 +460,7 @@ def model(entries):
 
     # carriers: the first visible name of each inode in output order; a
     # carrier takes the position of the entry that supplied its bytes when
-    # that is earlier (the output rules (tarflat.1 DESCRIPTION))
+    # that is earlier (the output rules (tarflat.1 OUTPUT))
     first = walk(root, b"", False, lambda n: n.key, [])
     carrier = {}
     for path, n, h in first:

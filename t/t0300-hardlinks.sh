@@ -1,6 +1,6 @@
 #!/bin/bash
-# tarflat.1 rule 4 hardlinks and 2.5 overwrite breaks links, plus the hardlink rules of
-# section 3 (one carrier per inode, links after it, carrier where the bytes
+# tarflat.1 rule 4 hardlinks and rule 5 overwriting breaks links, plus the hardlink rules of
+# OUTPUT (one carrier per inode, links after it, carrier where the bytes
 # stood). The output must extract with a plain `tar -x`.
 . "$(dirname "$0")/lib.sh"
 . "$TDIR/lib-rules.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tarflat.1 LAYER SEMANTICS "exactly" and 3 "Metadata preserved": mode (setuid/setgid/sticky),
+# tarflat.1 DESCRIPTION ("exactly the tree", metadata kept) and OUTPUT: mode (setuid/setgid/sticky),
 # uid, gid, uname, gname, mtime (fractional via pax), device numbers, symlink
 # targets, xattrs and other per-file pax records; long names and link targets,
 # big ids and far mtimes round-trip.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# README "How it works" emit, as seen from outside: content is fetched by (layer, offset), so
+# tarflat.1 IMPLEMENTATION NOTES, the output pass, as seen from outside: content is fetched by (layer, offset), so
 # a walk that needs bytes behind a gzip layer's inflate cursor (a layer that is
 # not depth-first; a hardlink carrier whose bytes come last) still gets the
 # right bytes.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# the output rules (tarflat.1 DESCRIPTION) The output: every path once; a depth-first walk, each directory
+# the output rules (tarflat.1 OUTPUT): every path once; a depth-first walk, each directory
 # followed at once by its whole subtree, children in input order (layer, then
 # position); each hardlink after its carrier; what consumers need (plain tar -x
 # as a non-root user, bsdtar --format newc); deterministic bytes.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tarflat.1 rule 4 and 2.6, typeflags: contiguous files (7) and unknown typeflags are
+# tarflat.1 rules 4 and 6, typeflags: contiguous files (7) and unknown typeflags are
 # regular files (one warning for unknown ones); pax global headers (g) apply
 # to the entries after them in that layer; GNU volume labels (V) are skipped;
 # GNU dumpdirs (D) are directories; Solaris X headers are pax x headers.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Images as input (tarflat.1 DESCRIPTION, IMAGES): each form (OCI layout
+# Images as input (tarflat.1 DESCRIPTION): each form (OCI layout
 # directory, OCI archive, docker save old style and Docker 25+ style, written by
 # t/mkimage.py, by umoci and by skopeo) gives exactly the bytes of tarflat on its
 # layer files, oldest first, from a file, standard input and a pipe; an image

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Images that must be refused (tarflat.1 IMAGES, EXIT STATUS): every blob read
+# Images that must be refused (tarflat.1 DESCRIPTION, EXIT STATUS): every blob read
 # (index, manifest, config, layers) is checked against its descriptor's digest
 # and size, docker save's layers against the config's rootfs.diff_ids; a
 # missing blob, a foreign layer with only URLs, an unknown layer media type, a

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Image directories (tarflat.1 IMAGES): a dir: layout as skopeo's dir:
+# Image directories (tarflat.1 DESCRIPTION): a dir: layout as skopeo's dir:
 # transport and `podman save --format docker-dir` write it (manifest.json,
 # the image manifest itself, OCI or Docker schema 2; version; blobs named by
 # bare hex digest; HEX.manifest.json below an index, skopeo copy --all) gives

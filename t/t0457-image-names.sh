@@ -1,5 +1,5 @@
 #!/bin/bash
-# Image names (tarflat.1 IMAGES): INPUT:NAME finds an image by any name it
+# Image names (tarflat.1 DESCRIPTION): INPUT:NAME finds an image by any name it
 # was saved under, with or without the default registry and namespace
 # (docker.io/library/, docker.io/) and podman's localhost/ (podman stores
 # app:1 as localhost/app:1), NAME without a tag being NAME:latest, also

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tarflat.1 EXIT STATUS and LIMITS: "If an input changes between the two reads (size, mtime or gzip CRC
+# tarflat.1 EXIT STATUS and DIAGNOSTICS: "If an input changes between the two reads (size, mtime or gzip CRC
 # differ), stop, say so, exit 1, and do not write the end-of-archive blocks."
 # tarflat's stdout is a pipe nobody reads yet, so it blocks while emitting;
 # then a layer is changed and the pipe drained.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# the output rules (tarflat.1 DESCRIPTION): the output reads the same in every tar reader.  A rich image (names
+# the output rules (tarflat.1 OUTPUT): the output reads the same in every tar reader.  A rich image (names
 # longer than 100 and than 255 bytes, long symlink and hardlink targets, ids
 # above 2097151, negative, far-future and fractional mtimes, xattrs, hardlinks,
 # symlinks, devices, fifos, a GNU sparse input, read-only and sticky dirs) is

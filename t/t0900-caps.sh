@@ -261,7 +261,7 @@ z 0 1 0" size-nocontent.tar
 # A gzip layer may be many members back to back (RFC 1952); 2 000 000 empty
 # members (20 bytes each, 40 MB) after the archive's own are read to the end
 # so their trailers are checked, but cost no memory each: memory follows the
-# entries (README "How it works"), and there is one here.
+# entries (tarflat.1 LIMITS), and there is one here.
 hpy <<'EOF'
 import gzip
 from hostile import *

@@ -1,6 +1,6 @@
 #!/bin/bash
-# the output rules (tarflat.1 DESCRIPTION) ("no absolute names, no '..', no name that passes through a
-# symlink. Extracting it with any tar is safe.") and issue 3 "Hostile input:
+# the output rules (tarflat.1 OUTPUT: "no absolute name, no .. and no name that passes through a
+# symlink", so extracting it with any tar is safe) and issue 3 "Hostile input:
 # path safety": layers that try to escape give output that GNU tar and
 # bsdtar extract into an empty directory without writing anything outside it.
 #

@@ -1,5 +1,5 @@
 #!/bin/bash
-# the output rules (tarflat.1 DESCRIPTION) "Extracting it with any tar is safe", as a property over random
+# the output rules (tarflat.1 OUTPUT): extracting it with any tar is safe, as a property over random
 # hostile stacks: three small layers of names that climb ('..', '/',
 # './'), symlinks to '/', '..', '../..' and each other, hardlinks through
 # them, whiteouts and opaque markers. For every stack tarflat must either
