@@ -15,8 +15,8 @@
  * which is unchanged.
  *
  * Hardlinks: a file some of whose names are unchanged in BASE is there
- * already: each of its new names is a hardlink to the first unchanged
- * one, which the changeset does not hold (a tar of the changeset alone
+ * already: each of its new names is a hardlink to one of the unchanged
+ * ones (the same on every run), which the changeset does not hold (a tar of the changeset alone
  * then has links to a file outside it, as a layer may). A file none of
  * whose names is in BASE as it is comes with its content, on its first
  * name, and links to that.

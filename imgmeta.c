@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "imgmeta.h"
 #include "json.h"
@@ -74,6 +75,55 @@ empty_layer(const struct json_value *h)
 	return json_bool(json_get(h, "empty_layer"), &b) == 0 && b;
 }
 
+/* An RFC 3339 time ("2024-01-02T03:04:05.5+01:00") into *T, seconds since
+ * 1970 (the fraction dropped). Returns 0, or -1 when S is not one. */
+static int
+rfc3339(const char *s, int64_t *t)
+{
+	struct tm tm = { 0 };
+	int n = 0, oh = 0, om = 0;
+	char sign;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -1;
+	s += n;
+	if (*s == '.')
+		while (*++s >= '0' && *s <= '9')
+			;
+	if (*s == 'Z' || *s == 'z')
+		sign = '+';
+	else if ((*s != '+' && *s != '-') || sscanf(s + 1, "%2d:%2d", &oh, &om) != 2)
+		return -1;
+	else
+		sign = *s;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*t = (int64_t)timegm(&tm) - (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+	return 0;
+}
+
+/*
+ * The date of what tarflat writes: the input's CREATED (a value of its
+ * config, or NULL) as it was, or --mtime's: every date T, or with
+ * --clamp-mtime only a later one (or one that cannot be read) lowered to
+ * T. Returns 0 when there is no date to write.
+ */
+static int
+put_date(const struct imgmeta_in *in, struct jsonw *w, const struct json_value *created)
+{
+	int64_t t;
+
+	if (!in->mtime_set && !created)
+		return 0;
+	if (in->mtime_set && (!in->clamp || !created ||
+			      rfc3339(json_cstr(created), &t) < 0 || t > in->mtime))
+		jsonw_time(w, in->mtime);
+	else
+		jsonw_value(w, created);
+	return 1;
+}
+
 /*
  * history: the input's entries up to that of the last layer kept, then
  * one for the new layer, dated by --mtime, else the config's "created",
@@ -98,10 +148,7 @@ put_history(const struct imgmeta_in *in, struct jsonw *w, const struct json_valu
 	jsonw_object(w);
 	if (in->mtime_set || created) {
 		jsonw_key(w, "created");
-		if (in->mtime_set)
-			jsonw_time(w, in->mtime);
-		else
-			jsonw_value(w, created);
+		put_date(in, w, created);
 	}
 	jsonw_key(w, "created_by");
 	jsonw_cstr(w, in->created_by);
@@ -125,8 +172,8 @@ put_config(const struct imgmeta_in *in, struct jsonw *w, const struct json_value
 			put_rootfs(in, w, diff_ids);
 		else if (is_key(root, i, "history") && (history = 1))
 			put_history(in, w, root);
-		else if (is_key(root, i, "created") && in->mtime_set)
-			jsonw_time(w, in->mtime);
+		else if (is_key(root, i, "created"))
+			put_date(in, w, json_at(root, i));
 		else
 			jsonw_value(w, json_at(root, i));
 	}

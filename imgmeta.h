@@ -6,7 +6,7 @@
  * The config is the input image's with rootfs.diff_ids and history
  * replaced, every other key kept as it was and where it was (Env,
  * Entrypoint, Cmd, User, Labels, ..., and keys tarflat does not know);
- * with --mtime its "created" too. Without an input image it is a minimal
+ * with --mtime its "created" too (with --clamp-mtime only when later). Without an input image it is a minimal
  * config for the platform. The history keeps the input's entries of the
  * layers kept (--squash-from) and adds one entry saying what was done,
  * dated by the input's "created" (or --mtime).
@@ -44,6 +44,7 @@ struct imgmeta_in {
 	const char *platform;           /* "os/arch[/variant]" for a new config */
 	int mtime_set;
 	int64_t mtime;                  /* --mtime */
+	int clamp;                      /* --clamp-mtime: only later dates */
 	size_t kept;                    /* the input's layers kept as they are */
 	size_t flattened;               /* the layers the new one stands for */
 	const char *created_by;         /* the new history entry's words */

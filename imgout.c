@@ -22,6 +22,7 @@
 
 struct imgout {
 	struct imgout_opts o;
+	struct output *out;             /* whose msg a failure fills */
 	struct tar_out outer;           /* the archive (not a layout) */
 	uint64_t start;                 /* where FD stood when we began */
 	int patch;                      /* the blob's header is patched */
@@ -61,7 +62,15 @@ blob_sink(void *ctx, const void *p, size_t n)
 
 	if (io->patch)
 		return tar_write_data(&io->outer, p, n);
-	return io_write_all(io->spool >= 0 ? io->spool : io->blob_fd, p, n);
+	if (io->spool < 0)
+		return io_write_all(io->blob_fd, p, n);
+	if (io_write_all(io->spool, p, n) == 0)
+		return 0;
+	/* the spool in $TMPDIR full: say where, as for spooled input */
+	int e = errno;
+	filter_temp_full(io->spool, e, io->out->msg, sizeof(io->out->msg));
+	errno = e;
+	return -1;
 }
 
 /* The tar's bytes, on their way to the compressor. */
@@ -73,6 +82,13 @@ tar_drain(void *ctx, const void *p, size_t n)
 	return blobw_write(io->bw, p, n);
 }
 
+/* The archive's members' date: 0, or --mtime's (clamped, 0 stays). */
+static int64_t
+member_time(const struct imgout *io)
+{
+	return io->o.mtime_set && !io->o.clamp ? io->o.mtime : 0;
+}
+
 /* A member of the archive: its header, then (DATA not NULL) its LEN
  * bytes and their padding. */
 static int
@@ -81,8 +97,7 @@ put_member(struct output *out, const char *name, char type, const void *data, ui
 	struct imgout *io = out->self;
 	unsigned char h[TAR_BLOCK];
 
-	if (tar_member_block(name, type, type == '5' ? 0755 : 0644,
-			     io->o.mtime_set ? io->o.mtime : 0, len, h) < 0)
+	if (tar_member_block(name, type, type == '5' ? 0755 : 0644, member_time(io), len, h) < 0)
 		return failf(out, "%s: cannot be written as a tar member", name);
 	if (tar_write_data(&io->outer, h, sizeof(h)) < 0 ||
 	    (data && (tar_write_data(&io->outer, data, len) < 0 || tar_write_pad(&io->outer, len) < 0)))
@@ -273,7 +288,7 @@ close_blob(struct output *out, const struct blobw_result *r)
 		return put_member(out, path, '0', NULL, r->size) < 0 ? -1 : 0;
 	if (tar_write_pad(&io->outer, r->size) < 0 || tar_out_flush(&io->outer) < 0)
 		return -1;
-	if (tar_member_block(path, '0', 0644, io->o.mtime_set ? io->o.mtime : 0, r->size, h) < 0)
+	if (tar_member_block(path, '0', 0644, member_time(io), r->size, h) < 0)
 		return failf(out, "%s: cannot be written as a tar member", path);
 	if (pwrite(io->outer.fd, h, sizeof(h), (off_t)io->hdr_at) != (ssize_t)sizeof(h))
 		return -1;
@@ -344,7 +359,7 @@ put_metadata(struct output *out)
 	struct imgout *io = out->self;
 	const struct imgout_opts *o = &io->o;
 	struct imgmeta_in in = { o->config, o->config_len, o->platform, o->mtime_set, o->mtime,
-				 o->nkept, 0, o->created_by, io->layers, o->nkept + 1 };
+				 o->clamp, o->nkept, 0, o->created_by, io->layers, o->nkept + 1 };
 	struct imgmeta_blob config = { 0 }, manifest = { 0 }, index = { 0 }, docker = { 0 };
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	char path[128];
@@ -455,7 +470,7 @@ start_layout(struct output *out, const char *dir)
 	char sub[4200];
 
 	if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !dir_empty(dir)))
-		return failf(out, "%s: exists and is not an empty directory: nothing written", dir);
+		return failf(out, "exists and is not an empty directory: nothing written");
 	io->dir = strcpy(xmalloc(strlen(dir) + 1), dir);
 	io->tmpdir = xmalloc(strlen(dir) + 16);
 	sprintf(io->tmpdir, "%s.tmp.XXXXXX", dir);
@@ -483,6 +498,7 @@ imgout_start(struct output *out, const struct imgout_opts *o, int fd, const char
 
 	memset(io, 0, sizeof(*io));
 	io->o = *o;
+	io->out = out;
 	io->spool = io->blob_fd = -1;
 	io->layers = xmalloc((o->nkept + 1) * sizeof(*io->layers));
 	memset(io->layers, 0, (o->nkept + 1) * sizeof(*io->layers));

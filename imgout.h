@@ -19,7 +19,7 @@
  * renamed into place; a failed run leaves nothing.
  *
  * Every member of an archive is 0:0, mode 0644 (directories 0755), dated
- * by --mtime or 0. Nothing here prints or exits but die_oom.
+ * 0 or, with --mtime (not --clamp-mtime), by it. Nothing here prints or exits but die_oom.
  */
 #ifndef TARFLAT_IMGOUT_H
 #define TARFLAT_IMGOUT_H
@@ -42,6 +42,7 @@ struct imgout_opts {
 	const char *platform;   /* for a config made anew */
 	int mtime_set;          /* --mtime */
 	int64_t mtime;
+	int clamp;              /* --clamp-mtime */
 	const char *config;     /* the input image's config, or NULL */
 	size_t config_len;
 	struct layer *const *kept;      /* layers kept as they are (their

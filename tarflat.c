@@ -167,7 +167,7 @@ start_image(struct run *r, struct output *out, int fd)
 		.kind = kinds[o->format - FORMAT_OCI_ARCHIVE], .compress = o->compress,
 		.level = o->level, .jobs = o->jobs, .tag = o->tag,
 		.platform = o->platform ? o->platform : image_host_platform(),
-		.mtime_set = o->rw.mtime, .mtime = o->rw.time,
+		.mtime_set = o->rw.mtime, .mtime = o->rw.time, .clamp = o->rw.clamp,
 		.config = img ? img->config : NULL, .config_len = img ? img->config_len : 0,
 		.kept = r->L.v, .nkept = o->squash_from ? o->squash_from - 1 : 0,
 		.created_by = r->created_by,
@@ -284,11 +284,13 @@ static void
 usage(FILE *f)
 {
 	fputs(USAGE
-	      "Flatten a container image into one POSIX tar of its final filesystem.\n"
+	      "Flatten a container image into one POSIX tar of its final filesystem\n"
+	      "(or a newc cpio, or an image of one layer).\n"
 	      "Each INPUT is a layer (plain, gzip, zstd, xz or bzip2 tar; oldest\n"
 	      "first) or an image standing for its layers: a docker save archive,\n"
-	      "an OCI archive or an OCI image layout directory; '-' is standard\n"
-	      "input. INPUT:TAG or INPUT@sha256:HEX picks one image of several.\n"
+	      "an OCI archive, an OCI image layout or a dir: layout directory;\n"
+	      "'-' is standard input. INPUT:TAG or INPUT@sha256:HEX picks one image\n"
+	      "of several.\n"
 	      "\n"
 	      "  -j N             use N threads (default: the processors, at most 8)\n"
 	      "  -o FILE          write to FILE instead of standard output\n"
