@@ -184,15 +184,54 @@ filter_spawn(char *const argv[], int in, int out, pid_t *pid, char *msg, size_t 
 	return 0;
 }
 
+/* Writes the range to W, SIGPIPE held back: a program that stops reading
+ * early is an error, not the end of tarflat. Returns 0, or -1 with errno
+ * set. */
+static int
+pump_quietly(int fd, uint64_t off, uint64_t len, int w, filter_feed_fn *feed, void *ctx)
+{
+	sigset_t pipe_set, old;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	int r = pump(fd, off, len, w, feed, ctx), err = errno;
+	if (r < 0 && err == EPIPE) {
+		/* take the pending SIGPIPE before unblocking it */
+		struct timespec zero = { 0, 0 };
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return r;
+}
+
+/* Why PROG, whose output went to OUT, failed (exit STATUS, the pump's
+ * result PUMPED and errno ERR), in MSG; 0 when it did not. */
+static int
+why_failed(const char *prog, int out, int status, int pumped, int err, char *msg,
+	   size_t msglen)
+{
+	if ((WIFSIGNALED(status) || WEXITSTATUS(status) != 0) &&
+	    filter_temp_full(out, 0, msg, msglen))
+		return -1;      /* the program's output did not fit: say where */
+	if (WIFSIGNALED(status))
+		return msgf(msg, msglen, "%s -dc was killed by signal %d", prog, WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		return msgf(msg, msglen, "%s -dc failed (exit status %d)", prog,
+			    WEXITSTATUS(status));
+	if (pumped < 0)
+		return msgf(msg, msglen, "reading the layer for %s -dc: %s", prog, strerror(err));
+	return 0;
+}
+
 int
 filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn *feed,
 	   void *ctx, char *msg, size_t msglen)
 {
 	char *argv[] = { (char *)prog, (char *)"-dc", NULL };
-	posix_spawn_file_actions_t fa;
-	sigset_t pipe_set, old;
 	char path[4096];
-	int p[2], out, status, err = 0, rc = -1;
+	int p[2], out, status;
 	pid_t pid;
 
 	if (find_program(prog, path, sizeof(path)) < 0)
@@ -206,43 +245,18 @@ filter_run(const char *prog, int fd, uint64_t off, uint64_t len, filter_feed_fn 
 		close(out);
 		return msgf(msg, msglen, "pipe for %s -dc: %s", prog, strerror(errno));
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out, 1);
-	err = posix_spawn(&pid, path, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int spawned = filter_spawn(argv, p[0], out, &pid, msg, msglen);
 	close(p[0]);
-	if (err) {
+	if (spawned < 0) {
 		close(p[1]);
 		close(out);
-		return msgf(msg, msglen, "cannot run %s: %s", path, strerror(err));
+		return -1;
 	}
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	int pumped = pump(fd, off, len, p[1], feed, ctx);
-	err = errno;
+	int pumped = pump_quietly(fd, off, len, p[1], feed, ctx), err = errno;
 	close(p[1]);
-	if (pumped < 0 && err == EPIPE) {
-		/* take the pending SIGPIPE before unblocking it */
-		struct timespec zero = { 0, 0 };
-		sigtimedwait(&pipe_set, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if ((WIFSIGNALED(status) || WEXITSTATUS(status) != 0) &&
-	    filter_temp_full(out, 0, msg, msglen))
-		;       /* the program's output did not fit: say where */
-	else if (WIFSIGNALED(status))
-		snprintf(msg, msglen, "%s -dc was killed by signal %d", prog, WTERMSIG(status));
-	else if (WEXITSTATUS(status) != 0)
-		snprintf(msg, msglen, "%s -dc failed (exit status %d)", prog, WEXITSTATUS(status));
-	else if (pumped < 0)
-		snprintf(msg, msglen, "reading the layer for %s -dc: %s", prog, strerror(err));
-	else
-		rc = 0;
-	if (rc < 0) {
+	if (why_failed(prog, out, status, pumped, err, msg, msglen) < 0) {
 		close(out);
 		return -1;
 	}

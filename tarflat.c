@@ -598,6 +598,47 @@ settle_clamp(struct opts *o)
 	return -1;
 }
 
+/* -j N. Returns -1 to go on, or 2. */
+static int
+take_jobs(struct opts *o, const char *arg)
+{
+	char *end;
+	unsigned long j = strtoul(arg, &end, 10);
+
+	if (*end || j < 1 || j > MAX_JOBS || arg[0] == '-')
+		return usage_error("-j wants a number of threads from 1 to 8, not ", arg);
+	o->jobs = (size_t)j;
+	return -1;
+}
+
+/* --platform OS/ARCH[/VARIANT]. Returns -1 to go on, or 2. */
+static int
+take_platform(struct opts *o, const char *arg)
+{
+	char os[64], arch[64];
+
+	if (sscanf(arg, "%63[^/]/%63[^/]", os, arch) != 2)
+		return usage_error("--platform wants OS/ARCH[/VARIANT], not ", arg);
+	o->platform = arg;
+	return -1;
+}
+
+/* What getopt refused (C is ':' for a missing argument): exit 2. */
+static int
+bad_option(int c, char **argv)
+{
+	if (c == ':' && (optopt == 'o' || optopt == 'j'))
+		return usage_error(optopt == 'o' ? "option needs an argument: -o"
+				   : "option needs an argument: -j", "");
+	if (c == ':')
+		return usage_error("option needs an argument: ", argv[optind - 1]);
+	if (optopt) {
+		char opt[3] = { '-', (char)optopt, '\0' };
+		return usage_error("unknown option: ", opt);
+	}
+	return usage_error("unknown option: ", argv[optind - 1]);
+}
+
 /* One option C (with optarg) into O. Returns -1 to go on, or the exit
  * status main returns. */
 static int
@@ -616,27 +657,16 @@ take_option(struct opts *o, int c, char **argv)
 	case 't':
 		o->list = 1;
 		return -1;
-	case 'j': {
-		char *end;
-		unsigned long j = strtoul(optarg, &end, 10);
-		if (*end || j < 1 || j > MAX_JOBS || optarg[0] == '-')
-			return usage_error("-j wants a number of threads from 1 to 8, not ", optarg);
-		o->jobs = (size_t)j;
-		return -1;
-	}
+	case 'j':
+		return take_jobs(o, optarg);
 	case 'v':
 		o->verbose = 1;
 		return -1;
 	case OPT_PATH:
 		add_path(o, optarg);
 		return -1;
-	case OPT_PLATFORM: {
-		char os[64], arch[64];
-		if (sscanf(optarg, "%63[^/]/%63[^/]", os, arch) != 2)
-			return usage_error("--platform wants OS/ARCH[/VARIANT], not ", optarg);
-		o->platform = optarg;
-		return -1;
-	}
+	case OPT_PLATFORM:
+		return take_platform(o, optarg);
 	case OPT_LAYERS:
 		o->layers_only = 1;
 		return -1;
@@ -651,17 +681,8 @@ take_option(struct opts *o, int c, char **argv)
 		return exclude_from(o, optarg);
 	case OPT_OWNER: case OPT_GROUP: case OPT_NUMERIC: case OPT_MTIME: case OPT_CLAMP:
 		return take_rewrite(o, c);
-	case ':':
-		if (optopt == 'o' || optopt == 'j')
-			return usage_error(optopt == 'o' ? "option needs an argument: -o"
-					   : "option needs an argument: -j", "");
-		return usage_error("option needs an argument: ", argv[optind - 1]);
 	default:
-		if (optopt) {
-			char opt[3] = { '-', (char)optopt, '\0' };
-			return usage_error("unknown option: ", opt);
-		}
-		return usage_error("unknown option: ", argv[optind - 1]);
+		return bad_option(c, argv);
 	}
 }
 

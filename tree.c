@@ -293,6 +293,55 @@ too_long(struct tree *t, const struct ent *e, size_t len)
 			  ent_path(t->L, e, &t->path_buf), len, PATH_MAX);
 }
 
+/* Where a walk stands: the directory reached, the length of its path, and
+ * the components after it that lead to no directory yet. */
+struct place {
+	struct node *dir;
+	size_t dlen;
+	struct pending_dirs pd;
+};
+
+/* '..': back over a pending component, else up (clamped at the root). */
+static void
+go_up(const struct tree *t, struct place *w)
+{
+	if (w->pd.n) {
+		w->pd.n--;
+	} else if (w->dir->parent) {
+		w->dlen = w->dlen > w->dir->len ? w->dlen - w->dir->len - 1 : 0;
+		w->dir = node_parent(t, w->dir);
+	}
+}
+
+/* Component C (CLEN bytes), which is node N of W's directory or none:
+ * into it when it is a directory, else pending. */
+static void
+go_down(struct place *w, struct node *n, const char *c, size_t clen)
+{
+	if (!n || !n->dir) {
+		pend_push(&w->pd, c, clen);
+		return;
+	}
+	w->dir = n;
+	w->dlen += (w->dlen > 0) + clen;
+}
+
+/* The end of a walk: what is pending made for MAKE (within PATH_MAX), or
+ * a lookup that found nothing. */
+static int
+walk_end(struct tree *t, struct place *w, const struct ent *e, int make, struct node **out,
+	 size_t *outlen)
+{
+	if (w->pd.n && !make)
+		return 0;
+	for (size_t k = 0; k < w->pd.n; k++)
+		w->dlen += (w->dlen > 0) + w->pd.v[k].len;
+	*outlen = w->dlen;
+	if (w->dlen >= PATH_MAX)
+		return too_long(t, e, w->dlen);
+	return (*out = make_pending(t, w->dir, &w->pd, e)) ? 0 : -1;
+}
+
 /*
  * walk_dir (rule 2): follows the directory path P (LEN bytes) from the
  * root, symlinks in every component followed (absolute targets from the
@@ -311,63 +360,42 @@ static int
 walk_dir(struct tree *t, const char *p, size_t len, const struct ent *e, int make,
 	 struct node **out, size_t *outlen)
 {
-	struct pending_dirs pd = { NULL, 0, 0 };
-	struct node *dir = t->root;
+	struct place w = { t->root, 0, { NULL, 0, 0 } };
 	char *buf = NULL;
-	size_t i = 0, clen, dlen = 0;  /* DIR's path: its length */
+	size_t i = 0, clen;
 	const char *c;
 	int hops = 0, rc = 0;
 
 	*out = NULL;
-	while (path_next(p, len, &i, &c, &clen)) {
+	while (rc == 0 && path_next(p, len, &i, &c, &clen)) {
 		if (clen == 1 && c[0] == '.')
 			continue;
 		if (clen == 2 && c[0] == '.' && c[1] == '.') {
-			if (pd.n) {
-				pd.n--;
-			} else if (dir->parent) {
-				dlen = dlen > dir->len ? dlen - dir->len - 1 : 0;
-				dir = node_parent(t, dir);
-			}
+			go_up(t, &w);
 			continue;
 		}
-		struct node *n = pd.n ? NULL : child_get(t, dir, c, clen);
-		if (n && n->src->type == '2') {
-			if (++hops > MAX_HOPS) {
-				rc = layer_fail(t->L, e, "%.200s: too many levels of symbolic links",
-						ent_path(t->L, e, &t->path_buf));
-				goto out;
-			}
+		struct node *n = w.pd.n ? NULL : child_get(t, w.dir, c, clen);
+		if (!n || n->src->type != '2') {
+			go_down(&w, n, c, clen);
+		} else if (++hops > MAX_HOPS) {
+			rc = layer_fail(t->L, e, "%.200s: too many levels of symbolic links",
+					ent_path(t->L, e, &t->path_buf));
+		} else {
 			/* on with the target followed by what is left; nothing is
 			 * pending, so no name points into the old buffer */
 			char *nb = follow(t, n, p + i, len - i, &len);
 			if (ent_link(t->L, n->src)[0] == '/') {
-				dir = t->root;
-				dlen = 0;
+				w.dir = t->root;
+				w.dlen = 0;
 			}
 			free(buf);
 			p = buf = nb;
 			i = 0;
-			continue;
 		}
-		if (!n || !n->dir) {
-			pend_push(&pd, c, clen);
-			continue;
-		}
-		dir = n;
-		dlen += (dlen > 0) + clen;
 	}
-	if (pd.n && !make)
-		goto out;
-	for (size_t k = 0; k < pd.n; k++)
-		dlen += (dlen > 0) + pd.v[k].len;
-	if (dlen >= PATH_MAX)
-		rc = too_long(t, e, dlen);
-	else if (!(*out = make_pending(t, dir, &pd, e)))
-		rc = -1;
-	*outlen = dlen;
-out:
-	free(pd.v);
+	if (rc == 0)
+		rc = walk_end(t, &w, e, make, out, outlen);
+	free(w.pd.v);
 	free(buf);
 	return rc;
 }
