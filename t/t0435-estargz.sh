@@ -283,4 +283,41 @@ tar -C img -cf oci.tar oci-layout index.json blobs
 same_tree imga "estargz: an OCI archive of eStargz and stargz layers (byte ranges)" "$want123" oci.tar
 same_tree imgd "estargz: the same image as an OCI layout directory" "$want123" img
 
+# a layer that the image marks eStargz by its descriptor's annotation
+# (stargz-snapshotter's containerd.io/snapshot/stargz/toc.digest), though
+# it has no footer: the three names at its top are left out all the same;
+# the same layer without the annotation keeps them
+annotated() { # DIR ANNOTATE: own.tgz as the one layer of an OCI layout
+	$PY - "$1" "$2" own.tgz <<'EOF'
+import gzip, hashlib, json, os, sys
+top, annotate, layer = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
+def put(data):
+    d = hashlib.sha256(data).hexdigest()
+    os.makedirs(top + "/blobs/sha256", exist_ok=True)
+    with open(top + "/blobs/sha256/" + d, "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + d, "size": len(data)}
+blob = open(layer, "rb").read()
+desc = dict(put(blob), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+if annotate:
+    desc["annotations"] = {"containerd.io/snapshot/stargz/toc.digest": "sha256:" + "0" * 64}
+cfg = put(json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers",
+      "diff_ids": ["sha256:" + hashlib.sha256(gzip.decompress(blob)).hexdigest()]}}).encode())
+man = put(json.dumps({"schemaVersion": 2,
+                      "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": dict(cfg, mediaType="application/vnd.oci.image.config.v1+json"),
+                      "layers": [desc]}).encode())
+with open(top + "/index.json", "w") as f:
+    json.dump({"schemaVersion": 2, "manifests": [
+        dict(man, mediaType="application/vnd.oci.image.manifest.v1+json")]}, f)
+with open(top + "/oci-layout", "w") as f:
+    f.write('{"imageLayoutVersion": "1.0.0"}')
+EOF
+}
+annotated ann 1
+annotated plainann 0
+same_tree ann "estargz: the toc.digest annotation marks a layer without a footer" \
+	"$(printf '%s\n' "$want_own" | grep -v '^\.no\.prefetch\|^\.prefetch\|^stargz')" ann
+same_tree plainann "estargz: without the annotation the same layer keeps them" "$want_own" plainann
+
 done_testing
