@@ -122,7 +122,7 @@ errf(struct src *s, const char *fmt, ...)
 }
 
 static char *
-xstrdup(const char *p)
+strdup_or_null(const char *p)
 {
 	return p ? strdup(p) : NULL;
 }
@@ -1196,10 +1196,10 @@ add_layer(struct src *s, struct image *img, struct blob *b, const char *digest,
 	b->fd = -1;
 	l->off = b->off;
 	l->len = b->len;
-	l->digest = xstrdup(digest);
-	l->diff_id = xstrdup(diff_id);
-	l->label = xstrdup(label);
-	l->media_type = xstrdup(d && d->media_type[0] ? d->media_type : NULL);
+	l->digest = strdup_or_null(digest);
+	l->diff_id = strdup_or_null(diff_id);
+	l->label = strdup_or_null(label);
+	l->media_type = strdup_or_null(d && d->media_type[0] ? d->media_type : NULL);
 	/* stargz-snapshotter's annotation: an eStargz layer, whatever its
 	 * footer says (layer.c) */
 	l->estargz = d && json_get(json_get(d->v, "annotations"),

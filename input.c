@@ -15,9 +15,7 @@ input_parse(const char *arg, int layers_only, struct input *in)
 
 	memset(in, 0, sizeof(*in));
 	in->arg = arg;
-	in->path = strdup(arg);
-	if (!in->path)
-		die_oom();
+	in->path = xstrdup(arg);
 	if (strcmp(arg, "-") == 0 || layers_only || stat(arg, &st) == 0)
 		return 0;
 	for (char *p = in->path; *p; p++) {

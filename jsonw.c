@@ -74,8 +74,10 @@ put_string(struct jsonw *w, const char *s, size_t len)
 				       : c == '\f' ? "\\f" : NULL;
 		if (short_name)
 			put(w, short_name, 2);
-		else if (c < 0x20 || c == 0x7f)
-			put(w, e, (size_t)snprintf(e, sizeof(e), "\\u%04x", c));
+		else if (c < 0x20 || c == 0x7f) {
+			int n = snprintf(e, sizeof(e), "\\u%04x", c);
+			put(w, e, (size_t)n);
+		}
 		else
 			put(w, s + i, 1);
 	}
@@ -121,9 +123,10 @@ void
 jsonw_int(struct jsonw *w, int64_t v)
 {
 	char n[24];
+	int len = snprintf(n, sizeof(n), "%lld", (long long)v);
 
 	value_sep(w);
-	put(w, n, (size_t)snprintf(n, sizeof(n), "%lld", (long long)v));
+	put(w, n, (size_t)len);
 }
 
 void

@@ -53,6 +53,26 @@ xrealloc(void *p, size_t n)
 	return p;
 }
 
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		die_oom();
+	return p;
+}
+
+void *
+xaligned_alloc(size_t align, size_t n)
+{
+	void *p = aligned_alloc(align, n);
+
+	if (!p)
+		die_oom();
+	return p;
+}
+
 void *
 room_for(void *p, size_t n, size_t size)
 {

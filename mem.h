@@ -28,6 +28,10 @@ void mem_on_oom(const char *path);
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 
+/* strdup and aligned_alloc that die_oom instead of returning NULL. */
+char *xstrdup(const char *s);
+void *xaligned_alloc(size_t align, size_t n);
+
 /* Array P of N elements of SIZE bytes, with room made for element N: it
  * doubles whenever N is 0 or a power of two. */
 void *room_for(void *p, size_t n, size_t size);

@@ -336,10 +336,8 @@ usage_error(const char *what, const char *arg)
 static void
 add_path(struct opts *o, const char *arg)
 {
-	char *p = strdup(arg);
+	char *p = xstrdup(arg);
 
-	if (!p)
-		die_oom();
 	path_normalise(p);
 	o->paths = xrealloc(o->paths, (o->npaths + 1) * sizeof(*o->paths));
 	o->paths[o->npaths++] = p;
@@ -487,9 +485,7 @@ settle_image(struct opts *o)
 		return -1;
 	if (!o->output)
 		return usage_error("--format oci writes a directory: give -o DIR[:TAG]", "");
-	o->dir = strdup(o->output);
-	if (!o->dir)
-		die_oom();
+	o->dir = xstrdup(o->output);
 	char *colon = strrchr(o->dir, ':');
 	if (colon && colon > o->dir && !strchr(colon, '/') && colon[1]) {
 		*colon = '\0';
@@ -502,10 +498,8 @@ settle_image(struct opts *o)
 static void
 add_exclude(struct opts *o, const char *pattern)
 {
-	char *p = strdup(pattern);
+	char *p = xstrdup(pattern);
 
-	if (!p)
-		die_oom();
 	o->excludes = xrealloc(o->excludes, (o->nexcludes + 1) * sizeof(*o->excludes));
 	o->excludes[o->nexcludes++] = p;
 }

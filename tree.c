@@ -47,9 +47,7 @@ node_alloc(struct tree *t)
 	if (t->nnodes == UINT32_MAX)
 		die_oom();      /* input.c refuses 2^32 entries and more */
 	if ((t->nnodes & (TREE_CHUNK_NODES - 1)) == 0) {
-		struct node_chunk *c = aligned_alloc(TREE_CHUNK_BYTES, TREE_CHUNK_BYTES);
-		if (!c)
-			die_oom();
+		struct node_chunk *c = xaligned_alloc(TREE_CHUNK_BYTES, TREE_CHUNK_BYTES);
 		t->chunks = xrealloc(t->chunks, (t->nchunks + 1) * sizeof(*t->chunks));
 		c->first = (uint64_t)t->nchunks << TREE_CHUNK_SHIFT;
 		t->chunks[t->nchunks++] = c;
