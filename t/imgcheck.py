@@ -47,6 +47,18 @@ LAYER_TYPES = {
     "application/vnd.oci.image.layer.v1.tar+gzip": "gzip",
     "application/vnd.oci.image.layer.v1.tar+zstd": "zstd",
 }
+# IMGCHECK_DOCKER_TYPES=1: Docker schema 2 media types are taken too (to
+# read an input image; tarflat writes OCI types)
+if os.environ.get("IMGCHECK_DOCKER_TYPES") == "1":
+    MT = {k: [v, d] for (k, v), d in zip(MT.items(), (
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.container.image.v1+json"))}
+    LAYER_TYPES.update({"application/vnd.docker.image.rootfs.diff.tar": "none",
+                        "application/vnd.docker.image.rootfs.diff.tar.gzip": "gzip",
+                        "application/vnd.docker.image.rootfs.diff.tar.zstd": "zstd"})
+else:
+    MT = {k: [v] for k, v in MT.items()}
 
 
 class Bad(Exception):
@@ -137,7 +149,7 @@ def load(arg):
     if json.loads(img.read("oci-layout")) != {"imageLayoutVersion": "1.0.0"}:
         raise Bad("oci-layout is not {\"imageLayoutVersion\":\"1.0.0\"}")
     index = json.loads(img.read("index.json"))
-    if index.get("schemaVersion") != 2 or index.get("mediaType", MT["index"]) != MT["index"]:
+    if index.get("schemaVersion") != 2 or index.get("mediaType", MT["index"][0]) not in MT["index"]:
         raise Bad("index.json: schemaVersion or mediaType")
     mans = index.get("manifests", [])
     if tag is not None:
@@ -147,10 +159,10 @@ def load(arg):
         raise Bad("index.json: %d manifests%s, want 1" % (len(mans),
                                                           " tagged " + tag if tag else ""))
     mdesc = mans[0]
-    manifest = json.loads(fetch(img, mdesc, "manifest", [MT["manifest"]]))
-    if manifest.get("schemaVersion") != 2 or manifest.get("mediaType") != MT["manifest"]:
+    manifest = json.loads(fetch(img, mdesc, "manifest", MT["manifest"]))
+    if manifest.get("schemaVersion") != 2 or manifest.get("mediaType") not in MT["manifest"]:
         raise Bad("manifest: schemaVersion or mediaType")
-    config = fetch(img, manifest["config"], "config", [MT["config"]])
+    config = fetch(img, manifest["config"], "config", MT["config"])
     return img, index, mdesc, manifest, config
 
 

@@ -10,10 +10,11 @@
 #                             stderr in $T/.ierr; returns tarflat's status
 #   roundtrip DESC REF OUT    OUT passes imgcheck.py verify, and tarflat OUT
 #                             writes REF's bytes (two tests)
-#   mkstack GEN SEED DIR      t/genstack.py or t/wildstack.py (GEN) for SEED
-#                             into DIR; DIR/layers lists the layers as plain
-#                             tars (DIR/pN.tar), DIR/img.tar is them as an
-#                             OCI archive (gzip and plain layers in turn)
+#   mkstack GEN SEED DIR [FORM]  t/genstack.py or t/wildstack.py (GEN) for
+#                             SEED into DIR; DIR/layers lists the layers as
+#                             plain tars (DIR/pN.tar), DIR/img.tar is them as
+#                             an OCI archive (gzip and plain layers in turn,
+#                             tagged t); FORM oci-dir: DIR/img, a layout
 
 imgcheck() {
 	$PY "$TDIR/imgcheck.py" "$@"
@@ -41,7 +42,7 @@ roundtrip() {
 }
 
 mkstack() {
-	_mg=$1 _ms=$2 _md=$3
+	_mg=$1 _ms=$2 _md=$3 _mf=${4:-oci-archive}
 	rm -rf "$_md" && mkdir -p "$_md" || return 1
 	$PY "$TDIR/$_mg.py" --seed "$_ms" "$_md/gen" >"$_md/gen.list" || return 1
 	: >"$_md/layers"
@@ -56,6 +57,7 @@ mkstack() {
 	done <"$_md/gen.list"
 	_mc=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), (NR % 2 ? "gzip" : "plain") }' "$_md/layers")
 	# shellcheck disable=SC2046
-	$PY "$TDIR/mkimage.py" oci-archive "$_md/img.tar" $(cat "$_md/layers") \
-		compress="$_mc" >"$_md/img.tar.info"
+	_mo=$_md/img.tar
+	[ "$_mf" = oci-dir ] && _mo=$_md/img
+	$PY "$TDIR/mkimage.py" "$_mf" "$_mo" $(cat "$_md/layers") compress="$_mc" tag=t >"$_mo.info"
 }
