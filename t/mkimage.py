@@ -64,6 +64,13 @@ OPTs:
   alg=sha256|sha512  the digest algorithm of this line's blobs (oci-*, dir)
   mediatype=N:TYPE   layer N's (1-based) media type is TYPE
   annotation.K=V     an annotation on the descriptor
+  config=FILE        the config is the JSON object in FILE, its keys in their
+                     order, with rootfs.diff_ids set to the layers' (a rootfs
+                     added at the end when FILE has none) and, when FILE has no
+                     history, the default one (an entry per layer); the
+                     platform keys are FILE's alone
+  rawconfig=FILE     the config blob is FILE's bytes as they are (e.g. `[]`,
+                     valid JSON that is no object); its digest is theirs
   tamper=WHAT        (repeatable) break the image for error tests:
     layer-digest:N     layer N's stored bytes differ from the ones its digest
                        (and, for docker, its diff_id) was computed from (one
@@ -186,7 +193,7 @@ class Line:
             elif k.startswith("annotation."):
                 self.annotations[k[11:]] = v
             elif k in ("in", "platform", "cplatform", "attest", "compress", "types", "alg",
-                       "mediatype"):
+                       "mediatype", "config", "rawconfig"):
                 if k == "mediatype":
                     self.opts.setdefault(k, []).append(v)
                 else:
@@ -301,7 +308,12 @@ class Builder:
             "history": [{"created": CREATED, "created_by": "mkimage.py %s layer %d" % (line.name, i)}
                         for i in range(1, len(diffids) + 1)],
         })
+        if "config" in line.opts:
+            config = self.config_from(line.opts["config"], diffids, config["history"])
         cfg = jdump(config)
+        if "rawconfig" in line.opts:
+            with open(line.opts["rawconfig"], "rb") as f:
+                cfg = f.read()
         cfg_stored = cfg + b" " if line.tampered("config-digest") else cfg
         cfg_digest = digest(cfg, alg)
         built = {"config": cfg_digest, "layers": [x["digest"] for x in descs], "diffids": diffids,
@@ -322,6 +334,19 @@ class Builder:
         built["desc"] = self.describe(line, m, t["manifest"], alg, "manifest")
         built["manifest"] = built["desc"]["digest"]
         line.built = built
+
+    def config_from(self, path, diffids, history):
+        """The config in file PATH (a JSON object, its keys kept in their
+        order) with rootfs.diff_ids set to DIFFIDS, and HISTORY unless it
+        has a history of its own."""
+        with open(path, "rb") as f:
+            config = json.loads(f.read())
+        if not isinstance(config, dict):
+            die("config=%s: not a JSON object (rawconfig= writes any bytes)" % path)
+        rootfs = config.setdefault("rootfs", {"type": "layers"})
+        rootfs["diff_ids"] = diffids
+        config.setdefault("history", history)
+        return config
 
     def describe(self, line, data, mtype, alg, what):
         stored = data + b"\n" if line.tampered(what + "-digest") else data
