@@ -75,6 +75,17 @@ empty_layer(const struct json_value *h)
 	return json_bool(json_get(h, "empty_layer"), &b) == 0 && b;
 }
 
+/* How many entries of HISTORY are of a layer. */
+static size_t
+history_layers(const struct json_value *history)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < json_len(history); i++)
+		n += !empty_layer(json_at(history, i));
+	return n;
+}
+
 /* An RFC 3339 time ("2024-01-02T03:04:05.5+01:00") into *T, seconds since
  * 1970 (the fraction dropped). Returns 0, or -1 when S is not one. */
 static int
@@ -218,37 +229,64 @@ new_config(const struct imgmeta_in *in, struct jsonw *w)
 	jsonw_end_object(w);
 }
 
+/* The input's config parsed and checked: NULL with *BAD 0 when there is
+ * none, NULL with *BAD 1 and a message in MSG when it cannot be used. */
+static struct json_doc *
+read_config(const struct imgmeta_in *in, int *bad, char *msg, size_t msglen)
+{
+	struct json_error je;
+	struct json_doc *doc;
+
+	*bad = 0;
+	if (!in->config)
+		return NULL;
+	*bad = 1;
+	doc = json_parse(in->config, in->config_len, NULL, &je);
+	if (!doc) {
+		snprintf(msg, msglen, "the image's config: offset %zu: %s", je.offset, je.msg);
+		return NULL;
+	}
+	const struct json_value *root = json_root(doc);
+	const struct json_value *ids = json_get(json_get(root, "rootfs"), "diff_ids");
+	const char *why = json_type(root) != JSON_OBJECT ? "it is not a JSON object"
+			: json_len(ids) < in->kept ? "its rootfs.diff_ids name fewer layers "
+			"than are kept" : NULL;
+	for (size_t i = 0; !why && i < in->kept; i++)
+		if (!json_cstr(json_at(ids, i)))
+			why = "a diff_id is not a string";
+	if (!why && history_layers(json_get(root, "history")) < in->kept &&
+	    json_len(json_get(root, "history")))
+		why = "its history names fewer layers than are kept";
+	if (why) {
+		snprintf(msg, msglen, "the image's config: %s", why);
+		json_free(doc);
+		return NULL;
+	}
+	*bad = 0;
+	return doc;
+}
+
+int
+imgmeta_check(const struct imgmeta_in *in, char *msg, size_t msglen)
+{
+	int bad;
+
+	json_free(read_config(in, &bad, msg, msglen));
+	return bad ? -1 : 0;
+}
+
 int
 imgmeta_config(const struct imgmeta_in *in, struct imgmeta_blob *out, char *msg, size_t msglen)
 {
 	struct jsonw w;
-	struct json_error je;
-	struct json_doc *doc = NULL;
-	const struct json_value *root = NULL;
+	int bad;
+	struct json_doc *doc = read_config(in, &bad, msg, msglen);
 
-	if (in->config) {
-		doc = json_parse(in->config, in->config_len, NULL, &je);
-		if (!doc) {
-			snprintf(msg, msglen, "the image's config: offset %zu: %s", je.offset, je.msg);
-			return -1;
-		}
-		root = json_root(doc);
-		const struct json_value *ids = json_get(json_get(root, "rootfs"), "diff_ids");
-		const char *why = json_type(root) != JSON_OBJECT ? "it is not a JSON object"
-				: json_len(ids) < in->kept ? "its rootfs.diff_ids name fewer layers "
-				"than are kept" : NULL;
-		for (size_t i = 0; !why && i < in->kept; i++)
-			if (!json_cstr(json_at(ids, i)))
-				why = "a diff_id is not a string";
-		if (why) {
-			snprintf(msg, msglen, "the image's config: %s", why);
-			json_free(doc);
-			return -1;
-		}
-	}
+	if (bad)
+		return -1;
 	jsonw_init(&w);
-	if (root)
-		put_config(in, &w, root);
+	if (doc)
+		put_config(in, &w, json_root(doc));
 	else
 		new_config(in, &w);
 	json_free(doc);
@@ -307,6 +345,24 @@ imgmeta_docker_tag(const char *tag, char *buf, size_t len)
 	return buf;
 }
 
+/* TAG as a whole name, as docker and containerd write it: ":latest" when
+ * it has no tag, and the registry docker.io (and library/ for a name of
+ * one component) when its first component names no host ("foo" is
+ * docker.io/library/foo:latest; "reg:5000/foo" and "localhost/foo" keep
+ * theirs). In BUF. */
+static const char *
+full_name(const char *tag, char *buf, size_t len)
+{
+	char t[300];          /* a tag is at most 255 bytes (tarflat.c) */
+	const char *slash = strchr(imgmeta_docker_tag(tag, t, sizeof(t)), '/');
+	size_t first = slash ? (size_t)(slash - t) : 0;
+	int host = slash && (memchr(t, '.', first) || memchr(t, ':', first) ||
+			     (first == 9 && memcmp(t, "localhost", 9) == 0));
+
+	snprintf(buf, len, "%s%s", host ? "" : slash ? "docker.io/" : "docker.io/library/", t);
+	return buf;
+}
+
 void
 imgmeta_index(const struct imgmeta_blob *manifest, const char *tag, int docker,
 	      struct imgmeta_blob *out)
@@ -328,7 +384,7 @@ imgmeta_index(const struct imgmeta_blob *manifest, const char *tag, int docker,
 		jsonw_object(&w);
 		if (docker) {
 			/* Docker 25: the whole name, and the tag alone as the ref */
-			const char *full = imgmeta_docker_tag(tag, name, sizeof(name));
+			const char *full = full_name(tag, name, sizeof(name));
 			jsonw_key(&w, "io.containerd.image.name");
 			jsonw_cstr(&w, full);
 			jsonw_key(&w, "org.opencontainers.image.ref.name");

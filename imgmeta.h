@@ -60,6 +60,10 @@ struct imgmeta_in {
 int imgmeta_config(const struct imgmeta_in *in, struct imgmeta_blob *out, char *msg,
 		   size_t msglen);
 
+/* imgmeta_check: 0 when imgmeta_config can use IN's config, else -1 with
+ * its message in MSG: asked before anything is written. */
+int imgmeta_check(const struct imgmeta_in *in, char *msg, size_t msglen);
+
 /* The OCI image manifest of CONFIG and IN's layers. */
 void imgmeta_manifest(const struct imgmeta_in *in, const struct imgmeta_blob *config,
 		      struct imgmeta_blob *out);

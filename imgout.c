@@ -352,14 +352,24 @@ image_content_end(struct output *out, const struct out_entry *e)
 	return tar_write_pad(out->sink, e->t.sparse ? e->t.data_len : e->t.size);
 }
 
+/* What imgmeta.c makes the metadata of. */
+static struct imgmeta_in
+meta_in(const struct imgout *io)
+{
+	const struct imgout_opts *o = &io->o;
+
+	return (struct imgmeta_in){ o->config, o->config_len, o->platform, o->mtime_set,
+				    o->mtime, o->clamp, o->nkept, 0, o->created_by, io->layers,
+				    o->nkept + 1 };
+}
+
 /* The metadata of the finished image. */
 static int
 put_metadata(struct output *out)
 {
 	struct imgout *io = out->self;
 	const struct imgout_opts *o = &io->o;
-	struct imgmeta_in in = { o->config, o->config_len, o->platform, o->mtime_set, o->mtime,
-				 o->clamp, o->nkept, 0, o->created_by, io->layers, o->nkept + 1 };
+	struct imgmeta_in in = meta_in(io);
 	struct imgmeta_blob config = { 0 }, manifest = { 0 }, index = { 0 }, docker = { 0 };
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	char path[128];
@@ -507,6 +517,9 @@ imgout_start(struct output *out, const struct imgout_opts *o, int fd, const char
 		die_oom();
 	io->tar.drain = tar_drain;
 	io->tar.drain_ctx = io;
+	struct imgmeta_in in = meta_in(io);
+	if (imgmeta_check(&in, out->msg, sizeof(out->msg)) < 0)
+		return -1;
 	if (o->kind == IMGOUT_OCI_DIR)
 		return start_layout(out, dir);
 	if (tar_out_init(&io->outer, fd) < 0)

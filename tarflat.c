@@ -470,6 +470,8 @@ take_image(struct opts *o, int c)
  * formats' options without an image format are refused. Returns -1 to
  * go on, or 2.
  */
+#define TAG_MAX 255     /* docker's and containerd's longest name */
+
 static int
 settle_image(struct opts *o)
 {
@@ -479,6 +481,8 @@ settle_image(struct opts *o)
 	if (o->squash_from && (o->npaths || o->nexcludes))
 		return usage_error("--squash-from keeps the whole image: no --path or --exclude",
 				   "");
+	if (o->tag && (!o->tag[0] || strlen(o->tag) > TAG_MAX))
+		return usage_error("--tag: a name of 1 to 255 bytes, not ", o->tag);
 	if (!o->level)
 		o->level = 6;
 	if (o->format != FORMAT_OCI || o->list)
@@ -492,6 +496,8 @@ settle_image(struct opts *o)
 		if (!o->tag)
 			o->tag = o->output + (colon - o->dir) + 1;
 	}
+	if (o->tag && strlen(o->tag) > TAG_MAX)
+		return usage_error("-o DIR:TAG: a tag of 1 to 255 bytes, not ", o->tag);
 	return -1;
 }
 

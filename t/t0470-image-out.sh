@@ -312,6 +312,11 @@ tagged "--tag foo:1.0" "--tag foo:1.0" foo:1.0 docker.io/library/foo:1.0 1.0
 tagged "--tag ns/foo:2" "--tag ns/foo:2" ns/foo:2 docker.io/ns/foo:2 2
 tagged "--tag reg.example:5000/ns/foo" "--tag reg.example:5000/ns/foo" \
 	reg.example:5000/ns/foo:latest reg.example:5000/ns/foo:latest latest
+tagged "--tag localhost/app:1" "--tag localhost/app:1" localhost/app:1 localhost/app:1 1
+tagged "--tag docker.io/library/foo:3" "--tag docker.io/library/foo:3" \
+	docker.io/library/foo:3 docker.io/library/foo:3 3
+long=$(printf 'n%.0s' $(seq 255))
+tagged "--tag of 255 bytes" "--tag $long" "$long:latest" "docker.io/library/$long:latest" latest
 toimage oci-archive tv1.tar --tag v1 oci.tar
 is "oci-archive --tag v1: index.json names it v1" "$(imgcheck verify tv1.tar | grep '^refs')" "refs v1"
 same "oci-archive --tag v1: tarflat OUT:v1" r123.tar tv1.tar:v1
@@ -489,6 +494,9 @@ fails_everywhere "--compress bzip2" 2 "compress" --compress bzip2 oci.tar
 fails_everywhere "--squash-from with --path" 2 "squash-from.*path" --squash-from 2 --path etc oci.tar
 fails_everywhere "--squash-from with --exclude" 2 "squash-from.*exclude" --squash-from 2 --exclude etc oci.tar
 TF_PATH=/nonexistent fails_everywhere "--compress zstd, zstd not on PATH" 1 "zstd" --compress zstd oci.tar
+fails_everywhere "--tag of 256 bytes" 2 "tag" --tag "${long}x" oci.tar
+fails_everywhere "--tag ''" 2 "tag" --tag "" oci.tar
+fails_everywhere "-o DIR:TAG, a tag of 256 bytes" 2 "tag" --format oci -o "lay:${long}x" oci.tar
 # a config that is valid JSON but not an object: read as a tar, refused
 # as an image (before anything is written: also on a pipe, and with
 # standard output a regular file), with a big layer so that the archive

@@ -397,7 +397,9 @@ whiteout d
 dir d mtime=100
 file d/y data=y mtime=201
 EOF
+SQ_BYTES=note
 squash "recreated: a directory whited out and made again alike" recreated 2
+SQ_BYTES=assert
 changeset "recreated: a directory whited out and made again alike" recreated.sq2 2 "d 5 -
 d/.wh..wh..opq 0 -
 d/y 0 -"
@@ -408,7 +410,9 @@ file c data=c mtime=102
 --
 hardlink a b
 EOF
+SQ_BYTES=note
 squash "relinked: a name linked again to its own inode" relinked 2
+SQ_BYTES=assert
 changeset "relinked: a name linked again to its own inode: an empty changeset" relinked.sq2 2 ""
 
 # ---- every input form and output kind keeps the same blobs
