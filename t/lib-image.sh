@@ -14,6 +14,9 @@
 #   TF_PATH=DIR same|ifails ...   run tarflat (only) with PATH=DIR
 #   host_platform              this machine's platform as an index names it
 #                              (empty when the test does not know it)
+#   three_layers               l1.tar l2.tar l3.tar here: three layers whose
+#                              order matters (a replaced file, a whiteout, an
+#                              opaque directory, a hardlink that keeps old bytes)
 
 # tarflat, run with PATH=$TF_PATH when that is set (the helpers themselves
 # keep the test's PATH)
@@ -94,4 +97,29 @@ host_platform() {
 	aarch64 | arm64) echo linux/arm64/v8 ;;
 	*) echo "" ;;
 	esac
+}
+
+three_layers() {
+mklayer l1.tar <<'EOF'
+dir etc mtime=100
+file etc/passwd data=root:x:0:0 mtime=101
+file etc/motd data=hello mtime=102
+dir usr mtime=110
+dir usr/bin mtime=111
+file usr/bin/busybox size=5000 mode=0755 mtime=112
+hardlink usr/bin/sh usr/bin/busybox
+symlink bin usr/bin mtime=113
+EOF
+mklayer l2.tar <<'EOF'
+file etc/passwd data=root:x:0:0,app mtime=201
+whiteout etc/motd
+dir opt mtime=202
+file opt/app data=app mode=0755 mtime=203
+file opt/old data=old mtime=204
+EOF
+mklayer l3.tar <<'EOF'
+opaque opt
+file opt/new data=new mtime=301
+file usr/bin/busybox size=6000 mode=0755 mtime=302
+EOF
 }

@@ -19,28 +19,7 @@ export TAR_OPTIONS=--warning=no-timestamp
 
 # three layers whose order matters (a replaced file, a whiteout, an opaque
 # directory, a hardlink that keeps old bytes), and a fourth to put on top
-mklayer l1.tar <<'EOF'
-dir etc mtime=100
-file etc/passwd data=root:x:0:0 mtime=101
-file etc/motd data=hello mtime=102
-dir usr mtime=110
-dir usr/bin mtime=111
-file usr/bin/busybox size=5000 mode=0755 mtime=112
-hardlink usr/bin/sh usr/bin/busybox
-symlink bin usr/bin mtime=113
-EOF
-mklayer l2.tar <<'EOF'
-file etc/passwd data=root:x:0:0,app mtime=201
-whiteout etc/motd
-dir opt mtime=202
-file opt/app data=app mode=0755 mtime=203
-file opt/old data=old mtime=204
-EOF
-mklayer l3.tar <<'EOF'
-opaque opt
-file opt/new data=new mtime=301
-file usr/bin/busybox size=6000 mode=0755 mtime=302
-EOF
+three_layers
 mklayer extra.tar <<'EOF'
 file etc/hostname data=box mtime=401
 whiteout bin

@@ -1030,30 +1030,8 @@ EOF
 
 # the layers of t0450 and their images
 mkdir -p img
-mklayer img/l1.tar <<'EOF'
-dir etc mtime=100
-file etc/passwd data=root:x:0:0 mtime=101
-file etc/motd data=hello mtime=102
-dir usr mtime=110
-dir usr/bin mtime=111
-file usr/bin/busybox size=5000 mode=0755 mtime=112
-hardlink usr/bin/sh usr/bin/busybox
-symlink bin usr/bin mtime=113
-EOF
-mklayer img/l2.tar <<'EOF'
-file etc/passwd data=root:x:0:0,app mtime=201
-whiteout etc/motd
-dir opt mtime=202
-file opt/app data=app mode=0755 mtime=203
-file opt/old data=old mtime=204
-EOF
-mklayer img/l3.tar <<'EOF'
-opaque opt
-file opt/new data=new mtime=301
-file usr/bin/busybox size=6000 mode=0755 mtime=302
-EOF
 . "$TDIR/lib-image.sh"
-(cd img &&
+(cd img && three_layers &&
 	mkimage oci-dir oci l1.tar l2.tar l3.tar &&
 	mkimage oci-archive oci.tar l1.tar l2.tar l3.tar compress=gzip,plain &&
 	mkimage docker-old dold.tar l1.tar l2.tar l3.tar tag=foo:1.0 &&
