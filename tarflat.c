@@ -481,23 +481,21 @@ settle_image(struct opts *o)
 	if (o->squash_from && (o->npaths || o->nexcludes))
 		return usage_error("--squash-from keeps the whole image: no --path or --exclude",
 				   "");
-	if (o->tag && (!o->tag[0] || strlen(o->tag) > TAG_MAX))
-		return usage_error("--tag: a name of 1 to 255 bytes, not ", o->tag);
 	if (!o->level)
 		o->level = 6;
-	if (o->format != FORMAT_OCI || o->list)
-		return -1;
-	if (!o->output)
-		return usage_error("--format oci writes a directory: give -o DIR[:TAG]", "");
-	o->dir = xstrdup(o->output);
-	char *colon = strrchr(o->dir, ':');
-	if (colon && colon > o->dir && !strchr(colon, '/') && colon[1]) {
-		*colon = '\0';
-		if (!o->tag)
-			o->tag = o->output + (colon - o->dir) + 1;
+	if (o->format == FORMAT_OCI && !o->list) {
+		if (!o->output)
+			return usage_error("--format oci writes a directory: give -o DIR[:TAG]", "");
+		o->dir = xstrdup(o->output);
+		char *colon = strrchr(o->dir, ':');
+		if (colon && colon > o->dir && !strchr(colon, '/') && colon[1]) {
+			*colon = '\0';
+			if (!o->tag)
+				o->tag = o->output + (colon - o->dir) + 1;
+		}
 	}
-	if (o->tag && strlen(o->tag) > TAG_MAX)
-		return usage_error("-o DIR:TAG: a tag of 1 to 255 bytes, not ", o->tag);
+	if (o->tag && (!o->tag[0] || strlen(o->tag) > TAG_MAX))
+		return usage_error("--tag or -o DIR:TAG: a name of 1 to 255 bytes, not ", o->tag);
 	return -1;
 }
 
