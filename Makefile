@@ -35,7 +35,7 @@ emit.o: emit.c emit.h ahead.h layer.h mem.h output.h path.h rewrite.h select.h t
 	tree.h image.h sha2.h
 list.o: list.c list.h mem.h output.h tar.h
 newc.o: newc.c newc.h output.h tar.h
-imgout.o: imgout.c io.h imgout.h blobw.h filter.h imgmeta.h layer.h mem.h output.h pgz.h tar.h \
+imgout.o: imgout.c io.h imgout.h blobw.h filter.h imgmeta.h json.h layer.h mem.h output.h pgz.h tar.h \
 	image.h sha2.h
 imgmeta.o: imgmeta.c imgmeta.h json.h jsonw.h mem.h pgz.h sha2.h
 blobw.o: blobw.c blobw.h filter.h mem.h pgz.h sha2.h

@@ -229,69 +229,46 @@ new_config(const struct imgmeta_in *in, struct jsonw *w)
 	jsonw_end_object(w);
 }
 
-/* The input's config parsed and checked: NULL with *BAD 0 when there is
- * none, NULL with *BAD 1 and a message in MSG when it cannot be used. */
-static struct json_doc *
-read_config(const struct imgmeta_in *in, int *bad, char *msg, size_t msglen)
+struct json_doc *
+imgmeta_read_config(const char *p, size_t len, size_t kept, char *msg, size_t msglen)
 {
 	struct json_error je;
-	struct json_doc *doc;
+	struct json_doc *doc = json_parse(p, len, NULL, &je);
 
-	*bad = 0;
-	if (!in->config)
-		return NULL;
-	*bad = 1;
-	doc = json_parse(in->config, in->config_len, NULL, &je);
 	if (!doc) {
 		snprintf(msg, msglen, "the image's config: offset %zu: %s", je.offset, je.msg);
 		return NULL;
 	}
 	const struct json_value *root = json_root(doc);
 	const struct json_value *ids = json_get(json_get(root, "rootfs"), "diff_ids");
+	const struct json_value *history = json_get(root, "history");
 	const char *why = json_type(root) != JSON_OBJECT ? "it is not a JSON object"
-			: json_len(ids) < in->kept ? "its rootfs.diff_ids name fewer layers "
+			: json_len(ids) < kept ? "its rootfs.diff_ids name fewer layers "
 			"than are kept" : NULL;
-	for (size_t i = 0; !why && i < in->kept; i++)
+	for (size_t i = 0; !why && i < kept; i++)
 		if (!json_cstr(json_at(ids, i)))
 			why = "a diff_id is not a string";
-	if (!why && history_layers(json_get(root, "history")) < in->kept &&
-	    json_len(json_get(root, "history")))
+	if (!why && json_len(history) && history_layers(history) < kept)
 		why = "its history names fewer layers than are kept";
 	if (why) {
 		snprintf(msg, msglen, "the image's config: %s", why);
 		json_free(doc);
 		return NULL;
 	}
-	*bad = 0;
 	return doc;
 }
 
-int
-imgmeta_check(const struct imgmeta_in *in, char *msg, size_t msglen)
-{
-	int bad;
-
-	json_free(read_config(in, &bad, msg, msglen));
-	return bad ? -1 : 0;
-}
-
-int
-imgmeta_config(const struct imgmeta_in *in, struct imgmeta_blob *out, char *msg, size_t msglen)
+void
+imgmeta_config(const struct imgmeta_in *in, struct imgmeta_blob *out)
 {
 	struct jsonw w;
-	int bad;
-	struct json_doc *doc = read_config(in, &bad, msg, msglen);
 
-	if (bad)
-		return -1;
 	jsonw_init(&w);
-	if (doc)
-		put_config(in, &w, json_root(doc));
+	if (in->config)
+		put_config(in, &w, in->config);
 	else
 		new_config(in, &w);
-	json_free(doc);
 	blob_of(&w, out);
-	return 0;
 }
 
 /* A descriptor: {"mediaType","digest","size" ...: left open for the

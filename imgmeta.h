@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "pgz.h"
 
 /* A layer of the image written: its blob's digest, size and media type,
@@ -39,8 +40,8 @@ struct imgmeta_blob {
 };
 
 struct imgmeta_in {
-	const char *config;             /* the input image's config, or NULL */
-	size_t config_len;
+	const struct json_value *config;        /* the input image's config
+	                                         * (imgmeta_read_config), or NULL */
 	const char *platform;           /* "os/arch[/variant]" for a new config */
 	int mtime_set;
 	int64_t mtime;                  /* --mtime */
@@ -53,16 +54,17 @@ struct imgmeta_in {
 };
 
 /*
- * imgmeta_config: the config for IN. Returns 0 with *OUT filled, or -1
- * with a message in MSG: the input's config is not a JSON object, or its
- * rootfs.diff_ids or history do not hold the layers kept.
+ * imgmeta_read_config: the LEN bytes at P, the input image's config,
+ * parsed and checked once, before anything is written: the document
+ * (json_free), or NULL with a message in MSG when it is not a JSON object
+ * or its rootfs.diff_ids or history (when it has one) name fewer than
+ * KEPT layers.
  */
-int imgmeta_config(const struct imgmeta_in *in, struct imgmeta_blob *out, char *msg,
-		   size_t msglen);
+struct json_doc *imgmeta_read_config(const char *p, size_t len, size_t kept, char *msg,
+				     size_t msglen);
 
-/* imgmeta_check: 0 when imgmeta_config can use IN's config, else -1 with
- * its message in MSG: asked before anything is written. */
-int imgmeta_check(const struct imgmeta_in *in, char *msg, size_t msglen);
+/* The config for IN, in *OUT. */
+void imgmeta_config(const struct imgmeta_in *in, struct imgmeta_blob *out);
 
 /* The OCI image manifest of CONFIG and IN's layers. */
 void imgmeta_manifest(const struct imgmeta_in *in, const struct imgmeta_blob *config,

@@ -15,6 +15,7 @@
 #include "imgmeta.h"
 #include "imgout.h"
 #include "io.h"
+#include "json.h"
 #include "mem.h"
 
 #define COPY_BUF (256 * 1024)
@@ -35,6 +36,7 @@ struct imgout {
 	struct tar_out tar;             /* the new layer's tar: out->sink */
 	struct blobw *bw;
 	struct imgmeta_layer *layers;   /* the kept ones, then the new one */
+	struct json_doc *config;        /* the input's config, parsed */
 };
 
 static int
@@ -352,31 +354,21 @@ image_content_end(struct output *out, const struct out_entry *e)
 	return tar_write_pad(out->sink, e->t.sparse ? e->t.data_len : e->t.size);
 }
 
-/* What imgmeta.c makes the metadata of. */
-static struct imgmeta_in
-meta_in(const struct imgout *io)
-{
-	const struct imgout_opts *o = &io->o;
-
-	return (struct imgmeta_in){ o->config, o->config_len, o->platform, o->mtime_set,
-				    o->mtime, o->clamp, o->nkept, 0, o->created_by, io->layers,
-				    o->nkept + 1 };
-}
-
 /* The metadata of the finished image. */
 static int
 put_metadata(struct output *out)
 {
 	struct imgout *io = out->self;
 	const struct imgout_opts *o = &io->o;
-	struct imgmeta_in in = meta_in(io);
+	struct imgmeta_in in = { io->config ? json_root(io->config) : NULL, o->platform,
+				 o->mtime_set, o->mtime, o->clamp, o->nkept, 0, o->created_by,
+				 io->layers, o->nkept + 1 };
 	struct imgmeta_blob config = { 0 }, manifest = { 0 }, index = { 0 }, docker = { 0 };
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	char path[128];
 	int rc = -1;
 
-	if (imgmeta_config(&in, &config, out->msg, sizeof(out->msg)) < 0)
-		return -1;
+	imgmeta_config(&in, &config);
 	imgmeta_manifest(&in, &config, &manifest);
 	imgmeta_index(&manifest, o->tag, o->kind == IMGOUT_DOCKER_ARCHIVE, &index);
 	if (put_meta(out, imgmeta_blob_path(config.digest, path, sizeof(path)), config.p,
@@ -517,8 +509,8 @@ imgout_start(struct output *out, const struct imgout_opts *o, int fd, const char
 		die_oom();
 	io->tar.drain = tar_drain;
 	io->tar.drain_ctx = io;
-	struct imgmeta_in in = meta_in(io);
-	if (imgmeta_check(&in, out->msg, sizeof(out->msg)) < 0)
+	if (o->config && !(io->config = imgmeta_read_config(o->config, o->config_len, o->nkept,
+							    out->msg, sizeof(out->msg))))
 		return -1;
 	if (o->kind == IMGOUT_OCI_DIR)
 		return start_layout(out, dir);
@@ -572,6 +564,7 @@ imgout_free(struct output *out)
 	free(io->dir);
 	free(io->tmpdir);
 	free(io->layers);
+	json_free(io->config);
 	tar_out_free(&io->tar);
 	tar_out_free(&io->outer);
 	free(io);
