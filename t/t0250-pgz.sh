@@ -17,17 +17,11 @@ BLOCK=$("$PGZTEST" -B)
 # The inputs, deterministic. Text is words from a small vocabulary (many
 # matches, some across block boundaries); random bytes make stored
 # blocks; zeros make long matches.
-$PY - "$BLOCK" <<'EOF'
-import random, sys
+PYTHONPATH=$TDIR $PY - "$BLOCK" <<'EOF'
+import gztext, random, sys
 B = int(sys.argv[1])
 r = random.Random(250)
-words = [bytes(r.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(r.randrange(2, 10)))
-         for _ in range(600)]
-def text(n):
-    out = bytearray()
-    while len(out) < n:
-        out += r.choice(words) + (b"\n" if r.randrange(12) == 0 else b" ")
-    return bytes(out[:n])
+text = gztext.Text(r)
 def write(name, data):
     with open(name, "wb") as f:
         f.write(data)

@@ -335,17 +335,11 @@ BLOCK=1048576
 # gzlayer NAME SIZE: a layer of text, random bytes and zeros whose last
 # file has SIZE bytes (deterministic)
 gzlayer() {
-	$PY - "$1" "$2" "$BLOCK" <<'EOF'
-import io, random, sys, tarfile
+	PYTHONPATH=$TDIR $PY - "$1" "$2" "$BLOCK" <<'EOF'
+import gztext, io, random, sys, tarfile
 name, last, B = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 r = random.Random(470)
-words = [bytes(r.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(r.randrange(2, 10)))
-         for _ in range(600)]
-def text(n):
-    out = bytearray()
-    while len(out) < n:
-        out += r.choice(words) + (b"\n" if r.randrange(12) == 0 else b" ")
-    return bytes(out[:n])
+text = gztext.Text(r)
 files = {"small": [("a", text(200000)), ("b", r.randbytes(50000))],
          "multi": [("a", text(B + 12345)), ("b", r.randbytes(B // 2)), ("c", bytes(B // 2)),
                    ("d", text(B))],
