@@ -375,15 +375,14 @@ entry_cost(const struct emitter *em, const struct out_entry *e)
 }
 
 /* Before the first byte: the bounds of tarflat.1 LIMITS, and the
- * output's own CHECK, for entry OE of node N; its content listed for
- * the workers. */
+ * output's own CHECK, for entry OE of node N, whose name (em->path) is
+ * LEN bytes; its content listed for the workers. */
 static int
-check_entry(struct emitter *em, const struct node *n, const struct out_entry *oe)
+check_entry(struct emitter *em, const struct node *n, const struct out_entry *oe, size_t len)
 {
 	const struct tar_entry *t = &oe->t;
 	struct layer *ly = em->L->v[n->src->layer];
 
-	size_t len = strlen(t->name);
 	if (len >= PATH_MAX) {
 		char msg[300];
 		snprintf(msg, sizeof(msg), "a name of %zu bytes in the output, past PATH_MAX "
@@ -408,8 +407,10 @@ check_entry(struct emitter *em, const struct node *n, const struct out_entry *oe
 	return 0;
 }
 
+/* Node N, whose path em->path holds (LEN bytes): checked or written, as
+ * the phase is. */
 static int
-emit_node(struct emitter *em, struct node *n, size_t plen)
+emit_node(struct emitter *em, struct node *n, size_t len)
 {
 	struct inode *ino = node_ino(em->t, n);
 	const struct ent *src = n->src;
@@ -418,7 +419,7 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 
 	out_entry(em, n, ino, type, &oe);
 	if (em->phase == CHECK) {
-		if (check_entry(em, n, &oe) < 0)
+		if (check_entry(em, n, &oe, len) < 0)
 			return -1;
 	} else {
 		if (em->o->verbose)
@@ -434,8 +435,8 @@ emit_node(struct emitter *em, struct node *n, size_t plen)
 		}
 	}
 	if (ino && ino->carrier == n && ino->nout > 1 && !ino->carrier_path && !ino->lower) {
-		ino->carrier_path = pool_alloc(&em->t->arena, plen + 1, 1);
-		memcpy(ino->carrier_path, em->path, plen + 1);
+		ino->carrier_path = pool_alloc(&em->t->arena, len + 1, 1);
+		memcpy(ino->carrier_path, em->path, len + 1);
 	}
 	return 0;
 }
