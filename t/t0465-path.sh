@@ -12,29 +12,14 @@ need tar
 export TAR_OPTIONS=--warning=no-timestamp
 
 # cutlist DIR PATH...: the `lst` lines of DIR at or under a PATH or an
-# ancestor of one, the link column recomputed within them (cut.py)
-cat >cut.py <<'EOF'
-import sys
-listing, paths = sys.argv[1], [p.strip("/") for p in sys.argv[2:]]
-rows = [l.rstrip("\n").split("\t") for l in open(listing) if l.strip()]
-def keep(p):
-    return any(p == q or p.startswith(q + "/") or q.startswith(p + "/") for q in paths)
-kept = [r for r in rows if keep(r[0])]
-group = {}
-for r in kept:
-    key = r[6][1:] if r[6] != "-" else r[0]
-    group.setdefault(key, []).append(r[0])
-for r in kept:
-    key = r[6][1:] if r[6] != "-" else r[0]
-    names = sorted(group[key])
-    if r[1] != "d":
-        r[6] = "=" + names[0] if len(names) > 1 else "-"
-    print(" ".join(r))
-EOF
+# ancestor of one, the link column recomputed within them (t/excluderef.py
+# cut, with --path and no pattern)
 cutlist() { # DIR PATH...
 	_cd=$1; shift
 	tree "$_cd" >"$T/.full"
-	python3 cut.py "$T/.full" "$@"
+	_ca=()
+	for _cp; do _ca+=(--path "$_cp"); done
+	$PY "$TDIR/excluderef.py" cut "$T/.full" "${_ca[@]}" | tr '\t' ' '
 }
 
 mklayer l1.tar <<'EOF'
